@@ -1,0 +1,51 @@
+import { ConfigError, loadConfig, maskedConfig } from '../../server/config.js';
+import { dataDirSecrets, startServer } from '../../server/main.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import type { IO } from '../io.js';
+
+export interface ServeFlags {
+  port?: string;
+  host?: string;
+  dataDir?: string;
+  demo?: boolean;
+  logLevel?: string;
+  reservationTtl?: string;
+  jobs?: boolean;
+  printConfig?: boolean;
+}
+
+export function serveFlags(o: ServeFlags) {
+  return {
+    ...(o.port !== undefined ? { port: o.port as unknown as number } : {}),
+    ...(o.host !== undefined ? { host: o.host } : {}),
+    ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
+    ...(o.demo ? { demo: true } : {}),
+    ...(o.logLevel !== undefined ? { logLevel: o.logLevel } : {}),
+    ...(o.reservationTtl !== undefined
+      ? { reservationTtlSeconds: o.reservationTtl as unknown as number }
+      : {}),
+    ...(o.jobs === false ? { jobs: false } : {}),
+  };
+}
+
+export async function runServe(io: IO, o: ServeFlags): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(serveFlags(o), io.env, dataDirSecrets);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliError(e.message, EXIT.usage);
+    throw e;
+  }
+  if (o.printConfig) {
+    io.out(`${JSON.stringify(maskedConfig(config), null, 2)}\n`);
+    return;
+  }
+  const srv = await startServer({ flags: config, env: {}, say: (l) => io.err(`${l}\n`) });
+  io.err(`listening on ${srv.url}\n`);
+  const { default: closeWithGrace } = await import('close-with-grace');
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    if (err) srv.ctx.logger.error({ err }, 'shutting down after an error');
+    else io.err(`${signal ?? 'stop'}: shutting down\n`);
+    await srv.close();
+  });
+}

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import type { IO } from '../io.js';
+
+export function register(program: Command, io: IO): void {
+  program
+    .command('serve')
+    .description(
+      'Start the appt server (HTTP API, realtime hub, jobs) on a SQLite file in the data directory',
+    )
+    .option('--port <n>', 'port (env APPT_PORT, default 7400; 0 picks a free port)')
+    .option('--host <h>', 'address to bind (env APPT_HOST, default 127.0.0.1)')
+    .option(
+      '--data-dir <dir>',
+      'data directory holding appt.db, mail and exports (env APPT_DATA_DIR, default ./data)',
+    )
+    .option('--demo', 'seed demo data when the database is empty')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env APPT_LOG_LEVEL)')
+    .option(
+      '--reservation-ttl <seconds>',
+      'hold TTL in seconds (env APPT_RESERVATION_TTL_SECONDS, default 90)',
+    )
+    .option('--no-jobs', 'do not run background jobs in this process')
+    .option('--print-config', 'print the effective configuration (secrets masked) and exit')
+    .addHelpText(
+      'after',
+      `
+Logs are JSON lines (pino) on stdout; status lines go to stderr.
+On first start the server writes an admin token to <data-dir>/admin.token (mode 0600).
+
+Examples:
+  appt serve --demo                  # demo data in ./data, http://127.0.0.1:7400
+  appt serve --port 0 --data-dir /tmp/appt
+  APPT_SMTP_URL=smtp://127.0.0.1:2525 appt serve`,
+    )
+    .action(async (o) => {
+      const { runServe } = await import('./serve-run.js');
+      await runServe(io, o);
+    });
+}

@@ -1,0 +1,71 @@
+/**
+ * All command output goes through an IO object: stdout is data, stderr is status.
+ * Tests pass a buffer IO and read what a command wrote.
+ */
+export interface IO {
+  out(text: string): void;
+  err(text: string): void;
+  /** true when stdout / stderr are terminals (colours, progress bars, prompts) */
+  isTTY: boolean;
+  isErrTTY: boolean;
+  stdinTTY: boolean;
+  columns: number;
+  color: boolean;
+  env: NodeJS.ProcessEnv;
+  /** reads one line from the user (only when stdinTTY) */
+  prompt(question: string): Promise<string>;
+}
+
+export function processIO(): IO {
+  const env = process.env;
+  const isTTY = Boolean(process.stdout.isTTY);
+  return {
+    out: (t) => void process.stdout.write(t),
+    err: (t) => void process.stderr.write(t),
+    isTTY,
+    isErrTTY: Boolean(process.stderr.isTTY),
+    stdinTTY: Boolean(process.stdin.isTTY),
+    columns: process.stdout.columns ?? 100,
+    color: isTTY && !env.NO_COLOR && env.TERM !== 'dumb',
+    env,
+    async prompt(question) {
+      const { createInterface } = await import('node:readline/promises');
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return await rl.question(question);
+      } finally {
+        rl.close();
+      }
+    },
+  };
+}
+
+export interface BufferIO extends IO {
+  stdout: string;
+  stderr: string;
+}
+
+export function bufferIO(opts: Partial<IO> & { answers?: string[] } = {}): BufferIO {
+  const io: BufferIO = {
+    stdout: '',
+    stderr: '',
+    out(t) {
+      io.stdout += t;
+    },
+    err(t) {
+      io.stderr += t;
+    },
+    isTTY: false,
+    isErrTTY: false,
+    stdinTTY: false,
+    columns: 100,
+    color: false,
+    env: {},
+    async prompt(q) {
+      io.stderr += q;
+      return opts.answers?.shift() ?? '';
+    },
+    ...opts,
+  };
+  return io;
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { CliError, EXIT } from './exit-codes.js';
+import { type IO, processIO } from './io.js';
+import { register as registerServe } from './commands/serve.js';
+
+/**
+ * The `appt` program. Each command lives in cli/commands/<name>.ts and registers itself;
+ * command modules import heavy code (server, ink, HTTP client) lazily inside their action,
+ * so `appt --version` loads none of it.
+ */
+export function buildProgram(io: IO): Command {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  const program = new Command('appt')
+    .description('appt — an appointment desk for the terminal')
+    .version(pkg.version, '-V, --version')
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+    })
+    .exitOverride();
+  registerServe(program, io);
+  return program;
+}
+
+export async function run(argv: string[], io: IO = processIO()): Promise<number> {
+  const program = buildProgram(io);
+  let code: number = EXIT.ok;
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    code = handleError(e, io);
+  }
+  if (code !== EXIT.ok || io === undefined) process.exitCode = code;
+  return code;
+}
+
+export function handleError(e: unknown, io: IO): number {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
+      return EXIT.ok;
+    // commander already printed its one-line reason; its own exit code is overridden
+    return EXIT.usage;
+  }
+  if (e instanceof CliError) {
+    io.err(`appt: ${e.message}\n`);
+    return e.exitCode;
+  }
+  io.err(`appt: ${(e as Error)?.message ?? String(e)}\n`);
+  return EXIT.failed;
+}

@@ -1,0 +1,97 @@
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { ProblemSchema } from '../shared/schemas.js';
+import type { AppContext } from './context.js';
+import { authPlugin } from './http/auth.js';
+import { installErrorHandling } from './http/problem.js';
+import { installRateLimits } from './http/rate-limit.js';
+import { appointmentRoutes } from './http/routes/appointments.js';
+import { catalogRoutes } from './http/routes/catalog.js';
+import { opsRoutes } from './http/routes/ops.js';
+import { reservationRoutes } from './http/routes/reservations.js';
+import { webhookRoutes } from './http/routes/webhooks.js';
+import { newId } from './ids.js';
+import { IDEMPOTENCY_TTL_MS } from './idempotency/idempotency.js';
+import { realtimePlugin } from './realtime/plugin.js';
+
+export interface AppOptions {
+  /** true while background jobs run (for /readyz) */
+  jobsRunning?: () => boolean;
+}
+
+/**
+ * Builds the whole Fastify app from a context. The test app is the real app: tests call
+ * this with an in-memory or temp-file database.
+ */
+export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    bodyLimit: ctx.config.bodyLimit,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : newId();
+    },
+    requestIdHeader: false,
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+    },
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  installErrorHandling(app);
+  app.addSchema(ProblemSchema);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'appt',
+        version: '0.1.0',
+        description: [
+          'An appointment desk. Errors are RFC 9457 application/problem+json with a stable `code`.',
+          `Idempotency: POST /bookings, /reschedule, /cancel and /confirm need an Idempotency-Key (header or body);`,
+          `keys are scoped to the token's actor and kept ${IDEMPOTENCY_TTL_MS / 3_600_000} hours. Same key + same request →`,
+          'the stored response byte for byte; same key + another request → 422; while in flight → 409.',
+          'If-Match: "<version>" on reschedule/cancel → 412 when stale.',
+        ].join(' '),
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      },
+      security: [{ bearer: [] }],
+      tags: [
+        { name: 'appointments' },
+        { name: 'availability' },
+        { name: 'reservations' },
+        { name: 'catalog' },
+        { name: 'admin' },
+        { name: 'audit' },
+        { name: 'auth' },
+        { name: 'calendar' },
+        { name: 'realtime' },
+        { name: 'webhooks' },
+        { name: 'ops' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(formbody, { bodyLimit: 16 * 1024 });
+  await app.register(authPlugin, { ctx });
+  installRateLimits(app, ctx);
+
+  await app.register(catalogRoutes(ctx));
+  await app.register(reservationRoutes(ctx));
+  await app.register(appointmentRoutes(ctx));
+  await app.register(webhookRoutes(ctx));
+  await app.register(opsRoutes(ctx, { jobsRunning: opts.jobsRunning ?? (() => false) }));
+  await app.register(realtimePlugin(ctx));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

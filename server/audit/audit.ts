@@ -1,0 +1,225 @@
+import { createHash } from 'node:crypto';
+import type { AuditEntry } from '../../shared/schemas.js';
+import { iso, isoOrNull } from '../../shared/time.js';
+import { type Db, stmt } from '../db/open.js';
+import { newId } from '../ids.js';
+
+export type ActorType = 'user' | 'system' | 'provider' | 'staff' | 'admin';
+export type Channel = 'api' | 'cli' | 'tui' | 'bulk' | 'system';
+
+/** Who is acting, from where. Built by the HTTP layer from the token; jobs use systemActor. */
+export interface Actor {
+  id: string;
+  type: ActorType;
+  role: 'admin' | 'staff' | 'support' | 'user' | 'system';
+  userId?: string;
+  channel: Channel;
+  requestId?: string;
+  ip?: string;
+}
+
+export const systemActor: Actor = { id: 'system', type: 'system', role: 'system', channel: 'system' };
+
+export interface AuditInput {
+  appointmentId?: string | null;
+  action: string;
+  outcome: 'applied' | 'rejected';
+  actor: Actor;
+  idempotencyKey?: string | null;
+  errorCode?: string | null;
+  reason?: string | null;
+  previousStart?: number | null;
+  previousEnd?: number | null;
+  newStart?: number | null;
+  newEnd?: number | null;
+  feeCents?: number | null;
+  metadata?: unknown;
+  timestamp: number;
+}
+
+export const GENESIS = '0'.repeat(64);
+/** Entries with no appointment (tokens, catalog, rejected bookings) chain under this subject. */
+export const ADMIN_SUBJECT = 'admin';
+
+interface Row {
+  seq: number;
+  id: string;
+  subject: string;
+  appointment_id: string | null;
+  action: string;
+  outcome: string;
+  actor_id: string;
+  actor_type: string;
+  channel: string;
+  request_id: string | null;
+  idempotency_key: string | null;
+  error_code: string | null;
+  reason: string | null;
+  previous_start: number | null;
+  previous_end: number | null;
+  new_start: number | null;
+  new_end: number | null;
+  fee_cents: number | null;
+  metadata: string | null;
+  timestamp: number;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The hashed content of an entry: every field but seq and the hash itself, in a fixed order. */
+function digest(prevHash: string, r: Omit<Row, 'seq' | 'hash' | 'prev_hash'>): string {
+  const content = JSON.stringify([
+    r.id,
+    r.subject,
+    r.appointment_id,
+    r.action,
+    r.outcome,
+    r.actor_id,
+    r.actor_type,
+    r.channel,
+    r.request_id,
+    r.idempotency_key,
+    r.error_code,
+    r.reason,
+    r.previous_start,
+    r.previous_end,
+    r.new_start,
+    r.new_end,
+    r.fee_cents,
+    r.metadata,
+    r.timestamp,
+  ]);
+  return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex');
+}
+
+/** Appends one entry to its subject's chain. Call inside the transaction of the change it records. */
+export function appendAudit(db: Db, input: AuditInput): { id: string; hash: string } {
+  const subject = input.appointmentId ?? ADMIN_SUBJECT;
+  const last = stmt<{ hash: string }>(
+    db,
+    'SELECT hash FROM audit_entries WHERE subject = ? ORDER BY seq DESC LIMIT 1',
+  ).get(subject);
+  const prevHash = last?.hash ?? GENESIS;
+  const row = {
+    id: newId(),
+    subject,
+    appointment_id: input.appointmentId ?? null,
+    action: input.action,
+    outcome: input.outcome,
+    actor_id: input.actor.id,
+    actor_type: input.actor.type,
+    channel: input.actor.channel,
+    request_id: input.actor.requestId ?? null,
+    idempotency_key: input.idempotencyKey ?? null,
+    error_code: input.errorCode ?? null,
+    reason: input.reason ?? null,
+    previous_start: input.previousStart ?? null,
+    previous_end: input.previousEnd ?? null,
+    new_start: input.newStart ?? null,
+    new_end: input.newEnd ?? null,
+    fee_cents: input.feeCents ?? null,
+    metadata: input.metadata === undefined ? null : JSON.stringify(input.metadata),
+    timestamp: input.timestamp,
+  };
+  const hash = digest(prevHash, row);
+  stmt(
+    db,
+    `INSERT INTO audit_entries (id, subject, appointment_id, action, outcome, actor_id, actor_type, channel,
+      request_id, idempotency_key, error_code, reason, previous_start, previous_end, new_start, new_end, fee_cents,
+      metadata, timestamp, prev_hash, hash)
+     VALUES (@id, @subject, @appointment_id, @action, @outcome, @actor_id, @actor_type, @channel, @request_id,
+      @idempotency_key, @error_code, @reason, @previous_start, @previous_end, @new_start, @new_end, @fee_cents,
+      @metadata, @timestamp, @prev_hash, @hash)`,
+  ).run({ ...row, prev_hash: prevHash, hash });
+  return { id: row.id, hash };
+}
+
+export function toAuditDto(r: Row): AuditEntry {
+  return {
+    id: r.id,
+    seq: r.seq,
+    appointmentId: r.appointment_id,
+    action: r.action,
+    outcome: r.outcome as 'applied' | 'rejected',
+    actor: { id: r.actor_id, type: r.actor_type },
+    channel: r.channel,
+    timestamp: iso(r.timestamp),
+    requestId: r.request_id,
+    idempotencyKey: r.idempotency_key,
+    errorCode: r.error_code,
+    reason: r.reason,
+    previousSlot:
+      r.previous_start !== null && r.previous_end !== null
+        ? { start: iso(r.previous_start), end: iso(r.previous_end) }
+        : null,
+    newSlot:
+      r.new_start !== null && r.new_end !== null ? { start: iso(r.new_start), end: iso(r.new_end) } : null,
+    feeCents: r.fee_cents,
+    ...(r.metadata ? { metadata: JSON.parse(r.metadata) } : {}),
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+export function auditForAppointment(db: Db, appointmentId: string): AuditEntry[] {
+  return stmt<Row>(db, 'SELECT * FROM audit_entries WHERE subject = ? ORDER BY seq')
+    .all(appointmentId)
+    .map(toAuditDto);
+}
+
+export interface AuditQuery {
+  actorId?: string;
+  action?: string;
+  appointmentId?: string;
+  since?: number;
+  until?: number;
+  cursor?: number;
+  limit: number;
+}
+
+/** Newest first; the cursor is the last seq seen. */
+export function searchAudit(db: Db, q: AuditQuery): { items: AuditEntry[]; nextCursor: string | null } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (q.actorId) where.push('actor_id = ?') && args.push(q.actorId);
+  if (q.action) where.push('action = ?') && args.push(q.action);
+  if (q.appointmentId) where.push('subject = ?') && args.push(q.appointmentId);
+  if (q.since !== undefined) where.push('timestamp >= ?') && args.push(q.since);
+  if (q.until !== undefined) where.push('timestamp < ?') && args.push(q.until);
+  if (q.cursor !== undefined) where.push('seq < ?') && args.push(q.cursor);
+  const sql = `SELECT * FROM audit_entries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
+  const rows = stmt<Row>(db, sql).all(...args, q.limit + 1);
+  const more = rows.length > q.limit;
+  const items = rows.slice(0, q.limit).map(toAuditDto);
+  return { items, nextCursor: more ? String(items[items.length - 1].seq) : null };
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  entries: number;
+  firstBadId?: string;
+}
+
+/**
+ * Walks every chain (or one subject's) in seq order and recomputes each hash. Any edit to
+ * a stored entry, or a removed or reordered one, breaks the chain at that entry.
+ */
+export function verifyAudit(db: Db, subject?: string): VerifyResult {
+  const rows = subject
+    ? stmt<Row>(db, 'SELECT * FROM audit_entries WHERE subject = ? ORDER BY seq').iterate(subject)
+    : stmt<Row>(db, 'SELECT * FROM audit_entries ORDER BY subject, seq').iterate();
+  const last = new Map<string, string>();
+  let entries = 0;
+  for (const r of rows) {
+    entries++;
+    const prev = last.get(r.subject) ?? GENESIS;
+    const { seq: _s, hash, prev_hash, ...content } = r;
+    if (prev_hash !== prev || digest(prev, content) !== hash) {
+      return { ok: false, entries, firstBadId: r.id };
+    }
+    last.set(r.subject, hash);
+  }
+  return { ok: true, entries };
+}
+
+export { isoOrNull };

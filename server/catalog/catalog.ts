@@ -1,0 +1,335 @@
+import type { Static } from '@sinclair/typebox';
+import { AppError } from '../../shared/errors.js';
+import type {
+  CreateProvider,
+  CreateService,
+  CreateUser,
+  HoursBody,
+  Provider,
+  Service,
+  TimeOffBody,
+  User,
+} from '../../shared/schemas.js';
+import { iso, isValidZone } from '../../shared/time.js';
+import type { Actor } from '../audit/audit.js';
+import { appendAudit } from '../audit/audit.js';
+import { type Db, stmt } from '../db/open.js';
+import { newId, randomToken } from '../ids.js';
+import type { WriteScope } from '../outbox/write.js';
+
+export interface ProviderRow {
+  id: string;
+  name: string;
+  timezone: string;
+  email: string | null;
+  caldav_url: string | null;
+  feed_token: string;
+  created_at: number;
+}
+
+export interface ServiceRow {
+  id: string;
+  provider_id: string;
+  title: string;
+  duration_minutes: number;
+  buffer_before_minutes: number;
+  buffer_after_minutes: number;
+  slot_step_minutes: number;
+  min_notice_minutes: number;
+  max_advance_days: number;
+  price_cents: number;
+  currency: string;
+  requires_approval: number;
+  cancel_free_until_hours_before: number | null;
+  cancel_fee_cents: number | null;
+  created_at: number;
+}
+
+export interface UserRow {
+  id: string;
+  name: string;
+  email: string;
+  phone: string | null;
+  created_at: number;
+}
+
+export const toProvider = (r: ProviderRow): Provider => ({
+  id: r.id,
+  name: r.name,
+  timezone: r.timezone,
+  email: r.email,
+  caldavUrl: r.caldav_url,
+  createdAt: iso(r.created_at),
+});
+
+export const toService = (r: ServiceRow): Service => ({
+  id: r.id,
+  providerId: r.provider_id,
+  title: r.title,
+  durationMinutes: r.duration_minutes,
+  bufferBeforeMinutes: r.buffer_before_minutes,
+  bufferAfterMinutes: r.buffer_after_minutes,
+  slotStepMinutes: r.slot_step_minutes,
+  minNoticeMinutes: r.min_notice_minutes,
+  maxAdvanceDays: r.max_advance_days,
+  priceCents: r.price_cents,
+  currency: r.currency,
+  requiresApproval: r.requires_approval === 1,
+  cancellation:
+    r.cancel_free_until_hours_before === null
+      ? null
+      : { freeUntilHoursBefore: r.cancel_free_until_hours_before, feeCents: r.cancel_fee_cents ?? 0 },
+  createdAt: iso(r.created_at),
+});
+
+export const toUser = (r: UserRow): User => ({
+  id: r.id,
+  name: r.name,
+  email: r.email,
+  phone: r.phone,
+  createdAt: iso(r.created_at),
+});
+
+/** The slot-arithmetic view of a service row. */
+export function serviceShape(r: ServiceRow) {
+  return {
+    id: r.id,
+    durationMinutes: r.duration_minutes,
+    bufferBeforeMinutes: r.buffer_before_minutes,
+    bufferAfterMinutes: r.buffer_after_minutes,
+    slotStepMinutes: r.slot_step_minutes,
+    minNoticeMinutes: r.min_notice_minutes,
+    maxAdvanceDays: r.max_advance_days,
+  };
+}
+
+export function getProvider(db: Db, id: string): ProviderRow | undefined {
+  return stmt<ProviderRow>(db, 'SELECT * FROM providers WHERE id = ?').get(id);
+}
+export function requireProvider(db: Db, id: string): ProviderRow {
+  const p = getProvider(db, id);
+  if (!p) throw new AppError('not_found', `provider ${id} not found`);
+  return p;
+}
+export function getService(db: Db, id: string): ServiceRow | undefined {
+  return stmt<ServiceRow>(db, 'SELECT * FROM services WHERE id = ?').get(id);
+}
+export function requireService(db: Db, providerId: string, serviceId: string): ServiceRow {
+  const s = getService(db, serviceId);
+  if (!s || s.provider_id !== providerId)
+    throw new AppError('not_found', `service ${serviceId} not found for provider ${providerId}`);
+  return s;
+}
+export function getUser(db: Db, id: string): UserRow | undefined {
+  return stmt<UserRow>(db, 'SELECT * FROM users WHERE id = ?').get(id);
+}
+export function listProviders(db: Db): Provider[] {
+  return stmt<ProviderRow>(db, 'SELECT * FROM providers ORDER BY name, id').all().map(toProvider);
+}
+export function listServices(db: Db, providerId: string): Service[] {
+  requireProvider(db, providerId);
+  return stmt<ServiceRow>(db, 'SELECT * FROM services WHERE provider_id = ? ORDER BY title, id')
+    .all(providerId)
+    .map(toService);
+}
+export function listUsers(db: Db, q: string | undefined, limit: number): User[] {
+  const like = `%${q ?? ''}%`;
+  return stmt<UserRow>(db, 'SELECT * FROM users WHERE name LIKE ? OR email LIKE ? ORDER BY name, id LIMIT ?')
+    .all(like, like, limit)
+    .map(toUser);
+}
+
+export interface HoursRowDb {
+  weekday: number;
+  start_minute: number;
+  end_minute: number;
+}
+export function providerHours(db: Db, providerId: string) {
+  return stmt<HoursRowDb>(
+    db,
+    'SELECT weekday, start_minute, end_minute FROM working_hours WHERE provider_id = ? ORDER BY weekday, start_minute',
+  )
+    .all(providerId)
+    .map((h) => ({ weekday: h.weekday, startMinute: h.start_minute, endMinute: h.end_minute }));
+}
+
+function audit(db: Db, w: WriteScope, actor: Actor, action: string, metadata: unknown) {
+  appendAudit(db, { action, outcome: 'applied', actor, metadata, timestamp: w.now });
+}
+
+export function createProvider(
+  db: Db,
+  w: WriteScope,
+  actor: Actor,
+  b: Static<typeof CreateProvider>,
+): Provider {
+  if (!isValidZone(b.timezone))
+    throw new AppError('validation', `unknown IANA time zone ${JSON.stringify(b.timezone)}`);
+  if (b.caldavUrl !== undefined && !/^https?:\/\//.test(b.caldavUrl))
+    throw new AppError('validation', 'caldavUrl must be an http(s) URL');
+  const row: ProviderRow = {
+    id: newId(),
+    name: b.name,
+    timezone: b.timezone,
+    email: b.email ?? null,
+    caldav_url: b.caldavUrl ?? null,
+    feed_token: randomToken('feed_', 18),
+    created_at: w.now,
+  };
+  stmt(
+    db,
+    'INSERT INTO providers (id, name, timezone, email, caldav_url, feed_token, created_at) VALUES (@id, @name, @timezone, @email, @caldav_url, @feed_token, @created_at)',
+  ).run(row);
+  audit(db, w, actor, 'provider.created', { providerId: row.id, name: row.name });
+  return toProvider(row);
+}
+
+export function createService(db: Db, w: WriteScope, actor: Actor, b: Static<typeof CreateService>): Service {
+  requireProvider(db, b.providerId);
+  const row: ServiceRow = {
+    id: newId(),
+    provider_id: b.providerId,
+    title: b.title,
+    duration_minutes: b.durationMinutes,
+    buffer_before_minutes: b.bufferBeforeMinutes ?? 0,
+    buffer_after_minutes: b.bufferAfterMinutes ?? 0,
+    slot_step_minutes: b.slotStepMinutes ?? b.durationMinutes,
+    min_notice_minutes: b.minNoticeMinutes ?? 0,
+    max_advance_days: b.maxAdvanceDays ?? 365,
+    price_cents: b.priceCents,
+    currency: b.currency ?? 'USD',
+    requires_approval: b.requiresApproval ? 1 : 0,
+    cancel_free_until_hours_before: b.cancellation?.freeUntilHoursBefore ?? null,
+    cancel_fee_cents: b.cancellation?.feeCents ?? null,
+    created_at: w.now,
+  };
+  stmt(
+    db,
+    `INSERT INTO services (id, provider_id, title, duration_minutes, buffer_before_minutes, buffer_after_minutes,
+      slot_step_minutes, min_notice_minutes, max_advance_days, price_cents, currency, requires_approval,
+      cancel_free_until_hours_before, cancel_fee_cents, created_at)
+     VALUES (@id, @provider_id, @title, @duration_minutes, @buffer_before_minutes, @buffer_after_minutes,
+      @slot_step_minutes, @min_notice_minutes, @max_advance_days, @price_cents, @currency, @requires_approval,
+      @cancel_free_until_hours_before, @cancel_fee_cents, @created_at)`,
+  ).run(row);
+  audit(db, w, actor, 'service.created', {
+    serviceId: row.id,
+    providerId: row.provider_id,
+    title: row.title,
+  });
+  return toService(row);
+}
+
+function hhmm(s: string): number {
+  const [h, m] = s.split(':').map(Number);
+  return h * 60 + m;
+}
+
+export function setHours(
+  db: Db,
+  w: WriteScope,
+  actor: Actor,
+  providerId: string,
+  b: Static<typeof HoursBody>,
+) {
+  const p = requireProvider(db, providerId);
+  const rows = b.map((h) => ({ weekday: h.weekday, startMinute: hhmm(h.start), endMinute: hhmm(h.end) }));
+  for (const r of rows)
+    if (r.endMinute <= r.startMinute)
+      throw new AppError('validation', `hours end must be after start (weekday ${r.weekday})`);
+  const sorted = [...rows].sort((a, b) => a.weekday - b.weekday || a.startMinute - b.startMinute);
+  for (let i = 1; i < sorted.length; i++)
+    if (sorted[i].weekday === sorted[i - 1].weekday && sorted[i].startMinute < sorted[i - 1].endMinute)
+      throw new AppError('validation', `overlapping hours on weekday ${sorted[i].weekday}`);
+  stmt(db, 'DELETE FROM working_hours WHERE provider_id = ?').run(providerId);
+  const ins = stmt(
+    db,
+    'INSERT INTO working_hours (id, provider_id, weekday, start_minute, end_minute) VALUES (?, ?, ?, ?, ?)',
+  );
+  for (const r of sorted) ins.run(newId(), providerId, r.weekday, r.startMinute, r.endMinute);
+  audit(db, w, actor, 'hours.set', { providerId, hours: b });
+  w.emit(
+    'availability.changed',
+    { providerId: p.id, startAt: w.now, endAt: w.now + 400 * 86_400_000 },
+    { realtimeOnly: true },
+  );
+  return providerHours(db, providerId).map((h) => ({
+    weekday: h.weekday,
+    start: fmt(h.startMinute),
+    end: fmt(h.endMinute),
+  }));
+}
+const fmt = (m: number) =>
+  `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+
+export interface BusyRow {
+  id: string;
+  provider_id: string;
+  start_at: number;
+  end_at: number;
+  source: string;
+  external_id: string | null;
+  reason: string | null;
+}
+export const toTimeOff = (r: BusyRow) => ({
+  id: r.id,
+  providerId: r.provider_id,
+  start: iso(r.start_at),
+  end: iso(r.end_at),
+  source: r.source,
+  externalId: r.external_id,
+  reason: r.reason,
+});
+
+export function addTimeOff(
+  db: Db,
+  w: WriteScope,
+  actor: Actor,
+  providerId: string,
+  b: Static<typeof TimeOffBody>,
+) {
+  requireProvider(db, providerId);
+  const start = Date.parse(b.start);
+  const end = Date.parse(b.end);
+  if (!(end > start)) throw new AppError('validation', 'time off end must be after start');
+  const row: BusyRow = {
+    id: newId(),
+    provider_id: providerId,
+    start_at: start,
+    end_at: end,
+    source: 'manual',
+    external_id: null,
+    reason: b.reason ?? null,
+  };
+  stmt(
+    db,
+    `INSERT INTO busy_blocks (id, provider_id, start_at, end_at, source, external_id, reason, created_at)
+     VALUES (@id, @provider_id, @start_at, @end_at, @source, @external_id, @reason, ?)`,
+  ).run(row, w.now);
+  audit(db, w, actor, 'time_off.added', { providerId, start: b.start, end: b.end, reason: b.reason ?? null });
+  w.emit('availability.changed', { providerId, startAt: start, endAt: end }, { realtimeOnly: true });
+  return toTimeOff(row);
+}
+
+export function listTimeOff(db: Db, providerId: string) {
+  requireProvider(db, providerId);
+  return stmt<BusyRow>(db, 'SELECT * FROM busy_blocks WHERE provider_id = ? ORDER BY start_at')
+    .all(providerId)
+    .map(toTimeOff);
+}
+
+export function createUser(db: Db, w: WriteScope, actor: Actor, b: Static<typeof CreateUser>): User {
+  const row: UserRow = {
+    id: newId(),
+    name: b.name,
+    email: b.email,
+    phone: b.phone ?? null,
+    created_at: w.now,
+  };
+  stmt(
+    db,
+    'INSERT INTO users (id, name, email, phone, created_at) VALUES (@id, @name, @email, @phone, @created_at)',
+  ).run(row);
+  audit(db, w, actor, 'user.created', { userId: row.id });
+  return toUser(row);
+}

@@ -1,0 +1,176 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** The validated server configuration. Precedence: flags > env > <data-dir>/appt.json > defaults. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** ':memory:' in unit tests; otherwise <dataDir>/appt.db */
+  dbPath: string;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  smsWebhookUrl: string | undefined;
+  pushWebhookUrl: string | undefined;
+  webhookSecret: string;
+  reservationTtlSeconds: number;
+  pusherAppId: string;
+  pusherKey: string;
+  pusherSecret: string;
+  pusherUrl: string | undefined;
+  rateLimitUser: number;
+  rateLimitStaff: number;
+  rateLimitAuthFailures: number;
+  logLevel: string;
+  demo: boolean;
+  jobs: boolean;
+  bodyLimit: number;
+}
+
+export const ENV_KEYS = {
+  port: 'APPT_PORT',
+  host: 'APPT_HOST',
+  dataDir: 'APPT_DATA_DIR',
+  smtpUrl: 'APPT_SMTP_URL',
+  mailFrom: 'APPT_MAIL_FROM',
+  smsWebhookUrl: 'APPT_SMS_WEBHOOK_URL',
+  pushWebhookUrl: 'APPT_PUSH_WEBHOOK_URL',
+  webhookSecret: 'APPT_WEBHOOK_SECRET',
+  reservationTtlSeconds: 'APPT_RESERVATION_TTL_SECONDS',
+  pusherAppId: 'APPT_PUSHER_APP_ID',
+  pusherKey: 'APPT_PUSHER_KEY',
+  pusherSecret: 'APPT_PUSHER_SECRET',
+  pusherUrl: 'APPT_PUSHER_URL',
+  rateLimitUser: 'APPT_RATE_LIMIT_USER',
+  rateLimitStaff: 'APPT_RATE_LIMIT_STAFF',
+  logLevel: 'APPT_LOG_LEVEL',
+} as const satisfies Partial<Record<keyof Config, string>>;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`config ${key}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Raw = Partial<Record<keyof Config, unknown>>;
+
+function int(key: string, v: unknown, min: number, max: number): number {
+  const n = typeof v === 'number' ? v : Number(String(v).trim());
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(key, `expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function url(key: string, v: unknown): string | undefined {
+  if (v === undefined || v === '') return undefined;
+  try {
+    new URL(String(v));
+  } catch {
+    throw new ConfigError(key, `not a URL: ${JSON.stringify(v)}`);
+  }
+  return String(v);
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Raw {
+  const raw: Raw = {};
+  for (const [k, name] of Object.entries(ENV_KEYS))
+    if (env[name] !== undefined) raw[k as keyof Config] = env[name];
+  return raw;
+}
+
+function fromFile(dataDir: string): Raw {
+  const p = join(dataDir, 'appt.json');
+  if (!existsSync(p)) return {};
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(readFileSync(p, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(p, `not valid JSON (${(e as Error).message})`);
+  }
+  // The file holds the same keys as the environment (APPT_PORT …) or their camelCase names.
+  const raw: Raw = {};
+  for (const [k, name] of Object.entries(ENV_KEYS)) {
+    if (parsed[name] !== undefined) raw[k as keyof Config] = parsed[name];
+    else if (parsed[k] !== undefined) raw[k as keyof Config] = parsed[k];
+  }
+  return raw;
+}
+
+/** Secrets the server generates into the data directory when they are not configured. */
+export interface GeneratedSecrets {
+  webhookSecret: string;
+  pusherAppId: string;
+  pusherKey: string;
+  pusherSecret: string;
+}
+
+export function loadConfig(
+  flags: Raw = {},
+  env: NodeJS.ProcessEnv = process.env,
+  secrets?: (dataDir: string) => GeneratedSecrets,
+): Config {
+  const dataDir = resolve(String(flags.dataDir ?? env.APPT_DATA_DIR ?? './data'));
+  const merged: Raw = { ...fromFile(dataDir), ...fromEnv(env), ...stripUndefined(flags) };
+  const gen =
+    merged.webhookSecret && merged.pusherAppId && merged.pusherKey && merged.pusherSecret
+      ? undefined
+      : secrets?.(dataDir);
+  const ttl = int(ENV_KEYS.reservationTtlSeconds, merged.reservationTtlSeconds ?? 90, 1, 3600);
+  const level = String(merged.logLevel ?? 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level))
+    throw new ConfigError(ENV_KEYS.logLevel, `unknown level ${JSON.stringify(level)}`);
+  return {
+    port: int(ENV_KEYS.port, merged.port ?? 7400, 0, 65535),
+    host: String(merged.host ?? '127.0.0.1'),
+    dataDir,
+    dbPath: String(merged.dbPath ?? join(dataDir, 'appt.db')),
+    smtpUrl: url(ENV_KEYS.smtpUrl, merged.smtpUrl),
+    mailFrom: String(merged.mailFrom ?? 'appt <noreply@appt.local>'),
+    smsWebhookUrl: url(ENV_KEYS.smsWebhookUrl, merged.smsWebhookUrl),
+    pushWebhookUrl: url(ENV_KEYS.pushWebhookUrl, merged.pushWebhookUrl),
+    webhookSecret: String(merged.webhookSecret ?? gen?.webhookSecret ?? 'dev-webhook-secret'),
+    reservationTtlSeconds: ttl,
+    pusherAppId: String(merged.pusherAppId ?? gen?.pusherAppId ?? 'appt'),
+    pusherKey: String(merged.pusherKey ?? gen?.pusherKey ?? 'appt-key'),
+    pusherSecret: String(merged.pusherSecret ?? gen?.pusherSecret ?? 'appt-secret'),
+    pusherUrl: url(ENV_KEYS.pusherUrl, merged.pusherUrl),
+    rateLimitUser: int(ENV_KEYS.rateLimitUser, merged.rateLimitUser ?? 60, 0, 1e9),
+    rateLimitStaff: int(ENV_KEYS.rateLimitStaff, merged.rateLimitStaff ?? 60_000, 0, 1e9),
+    rateLimitAuthFailures: int('rateLimitAuthFailures', merged.rateLimitAuthFailures ?? 100, 0, 1e9),
+    logLevel: level,
+    demo: Boolean(merged.demo ?? false),
+    jobs: merged.jobs === undefined ? true : Boolean(merged.jobs),
+    bodyLimit: int('bodyLimit', merged.bodyLimit ?? 256 * 1024, 1024, 64 * 1024 * 1024),
+  };
+}
+
+/** A config for tests: in-memory database, no jobs, quiet logs, short TTL unless given. */
+export function testConfig(over: Partial<Config> = {}): Config {
+  return {
+    ...loadConfig({ dataDir: over.dataDir ?? '/tmp/appt-test-unused' }, {}),
+    dbPath: ':memory:',
+    logLevel: 'silent',
+    jobs: false,
+    ...over,
+  };
+}
+
+export function maskedConfig(c: Config): Record<string, unknown> {
+  const mask = (s: string | undefined) => (s ? `${s.slice(0, 2)}…(${s.length})` : s);
+  const maskUrl = (s: string | undefined) => (s ? s.replace(/\/\/([^@/]*)@/, '//***@') : s);
+  return {
+    ...c,
+    webhookSecret: mask(c.webhookSecret),
+    pusherSecret: mask(c.pusherSecret),
+    smtpUrl: maskUrl(c.smtpUrl),
+    pusherUrl: maskUrl(c.pusherUrl),
+  };
+}
+
+function stripUndefined(o: Raw): Raw {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Raw;
+}

@@ -1,0 +1,88 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { AppError } from '../../shared/errors.js';
+import type { Role } from '../../shared/schemas.js';
+import type { Actor, Channel } from '../audit/audit.js';
+import { actorOf, authenticate, type Principal } from '../auth/tokens.js';
+import type { AppContext } from '../context.js';
+
+/** Route access: 'open' (no token), 'signed' (webhook signature, checked by the route), or roles. */
+export type Access = 'open' | 'signed' | 'any' | Role[];
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+    actor: Actor;
+  }
+}
+
+const CHANNELS: Channel[] = ['api', 'cli', 'tui', 'bulk'];
+
+/** Failed authentications are limited per IP (a token guessing brake). */
+class FailureWindow {
+  private readonly hits = new Map<string, { n: number; reset: number }>();
+  constructor(
+    private readonly max: number,
+    private readonly now: () => number,
+  ) {}
+  hit(ip: string): number {
+    const t = this.now();
+    if (this.hits.size > 10_000) for (const [k, v] of this.hits) if (v.reset <= t) this.hits.delete(k);
+    const h = this.hits.get(ip);
+    if (!h || h.reset <= t) {
+      this.hits.set(ip, { n: 1, reset: t + 60_000 });
+      return 1;
+    }
+    return ++h.n;
+  }
+  blocked(ip: string): number | null {
+    if (this.max === 0) return null;
+    const h = this.hits.get(ip);
+    const t = this.now();
+    return h && h.reset > t && h.n >= this.max ? Math.ceil((h.reset - t) / 1000) : null;
+  }
+}
+
+export function bearer(req: FastifyRequest): string | null {
+  const h = req.headers.authorization;
+  if (!h) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+  return m ? m[1] : null;
+}
+
+/**
+ * Authenticates every request whose route declares access other than open/signed, and
+ * builds the actor (who, which channel, which request) the domain records.
+ */
+export const authPlugin = fp(async (app: FastifyInstance, opts: { ctx: AppContext }) => {
+  const { ctx } = opts;
+  const failures = new FailureWindow(ctx.config.rateLimitAuthFailures, () => Date.now());
+  app.decorateRequest('principal', null);
+  app.decorateRequest('actor', null as unknown as Actor);
+  app.addHook('onRequest', async (req) => {
+    const access = req.routeOptions.config?.access ?? 'open';
+    if (access === 'open' || access === 'signed') return;
+    const blockedFor = failures.blocked(req.ip);
+    if (blockedFor !== null)
+      throw new AppError('rate_limited', 'too many failed authentications from this address', {
+        retryAfter: blockedFor,
+      });
+    const token = bearer(req);
+    const p = token ? authenticate(ctx.db, token, ctx.clock.now()) : null;
+    if (!p) {
+      failures.hit(req.ip);
+      throw new AppError(
+        'unauthorized',
+        token ? 'token is unknown, revoked or expired' : 'send Authorization: Bearer <token>',
+      );
+    }
+    if (access !== 'any' && !access.includes(p.role))
+      throw new AppError('forbidden', `this needs one of the roles: ${access.join(', ')}`);
+    const ch = String(req.headers['appt-channel'] ?? 'api') as Channel;
+    req.principal = p;
+    req.actor = actorOf(p, CHANNELS.includes(ch) ? ch : 'api', req.id, req.ip);
+  });
+});

@@ -1,0 +1,291 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import {
+  AuditPage,
+  AuditVerify,
+  CreatedToken,
+  CreateProvider,
+  CreateService,
+  CreateToken,
+  CreateUser,
+  HoursBody,
+  Me,
+  Provider,
+  Service,
+  TimeOff,
+  TimeOffBody,
+  TokenInfo,
+  User,
+} from '../../../shared/schemas.js';
+import { AppError } from '../../../shared/errors.js';
+import { searchAudit, verifyAudit } from '../../audit/audit.js';
+import { createToken, listTokens, revokeToken, rotateToken } from '../../auth/tokens.js';
+import {
+  addTimeOff,
+  createProvider,
+  createService,
+  createUser,
+  getUser,
+  listProviders,
+  listServices,
+  listTimeOff,
+  listUsers,
+  providerHours,
+  requireProvider,
+  setHours,
+  toUser,
+} from '../../catalog/catalog.js';
+import type { AppContext } from '../../context.js';
+import { write } from '../../outbox/write.js';
+
+const Problem = Type.Ref('Problem');
+const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem };
+const Id = Type.Object({ id: Type.String({ maxLength: 128 }) });
+const HoursOut = Type.Array(
+  Type.Object({ weekday: Type.Integer(), start: Type.String(), end: Type.String() }),
+);
+
+function isoParam(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new AppError('validation', `${name} must be an ISO 8601 time`);
+  return t;
+}
+
+export const catalogRoutes =
+  (ctx: AppContext): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const admin = { access: ['admin' as const] };
+
+    app.get(
+      '/me',
+      {
+        config: { access: 'any' },
+        schema: { tags: ['auth'], summary: 'Who this token is', response: { 200: Me, 401: Problem } },
+      },
+      async (req) => req.principal!,
+    );
+    app.get(
+      '/providers',
+      {
+        config: { access: 'any' },
+        schema: {
+          tags: ['catalog'],
+          response: { 200: Type.Object({ items: Type.Array(Provider) }), ...errors },
+        },
+      },
+      async () => ({ items: listProviders(ctx.db) }),
+    );
+    app.get(
+      '/providers/:providerId/services',
+      {
+        config: { access: 'any' },
+        schema: {
+          tags: ['catalog'],
+          params: Type.Object({ providerId: Type.String({ maxLength: 128 }) }),
+          response: { 200: Type.Object({ items: Type.Array(Service) }), ...errors },
+        },
+      },
+      async (req) => ({ items: listServices(ctx.db, req.params.providerId) }),
+    );
+
+    app.post(
+      '/admin/providers',
+      {
+        config: admin,
+        schema: { tags: ['admin'], body: CreateProvider, response: { 201: Provider, ...errors } },
+      },
+      async (req, reply) =>
+        reply.code(201).send(write(ctx, (w) => createProvider(ctx.db, w, req.actor, req.body))),
+    );
+    app.post(
+      '/admin/services',
+      {
+        config: admin,
+        schema: { tags: ['admin'], body: CreateService, response: { 201: Service, ...errors } },
+      },
+      async (req, reply) =>
+        reply.code(201).send(write(ctx, (w) => createService(ctx.db, w, req.actor, req.body))),
+    );
+    app.put(
+      '/admin/providers/:id/hours',
+      {
+        config: admin,
+        schema: {
+          tags: ['admin'],
+          summary: "Weekly hours in the provider's local time (replaces all)",
+          params: Id,
+          body: HoursBody,
+          response: { 200: HoursOut, ...errors },
+        },
+      },
+      async (req) => write(ctx, (w) => setHours(ctx.db, w, req.actor, req.params.id, req.body)),
+    );
+    app.get(
+      '/admin/providers/:id/hours',
+      {
+        config: { access: ['admin', 'staff', 'support'] },
+        schema: { tags: ['admin'], params: Id, response: { 200: HoursOut, ...errors } },
+      },
+      async (req) => {
+        requireProvider(ctx.db, req.params.id);
+        const f = (m: number) =>
+          `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+        return providerHours(ctx.db, req.params.id).map((h) => ({
+          weekday: h.weekday,
+          start: f(h.startMinute),
+          end: f(h.endMinute),
+        }));
+      },
+    );
+    app.post(
+      '/admin/providers/:id/time-off',
+      {
+        config: admin,
+        schema: { tags: ['admin'], params: Id, body: TimeOffBody, response: { 201: TimeOff, ...errors } },
+      },
+      async (req, reply) =>
+        reply.code(201).send(write(ctx, (w) => addTimeOff(ctx.db, w, req.actor, req.params.id, req.body))),
+    );
+    app.get(
+      '/admin/providers/:id/time-off',
+      {
+        config: { access: ['admin', 'staff', 'support'] },
+        schema: {
+          tags: ['admin'],
+          params: Id,
+          response: { 200: Type.Object({ items: Type.Array(TimeOff) }), ...errors },
+        },
+      },
+      async (req) => ({ items: listTimeOff(ctx.db, req.params.id) }),
+    );
+    app.post(
+      '/admin/users',
+      { config: admin, schema: { tags: ['admin'], body: CreateUser, response: { 201: User, ...errors } } },
+      async (req, reply) =>
+        reply.code(201).send(write(ctx, (w) => createUser(ctx.db, w, req.actor, req.body))),
+    );
+    app.get(
+      '/admin/users',
+      {
+        config: { access: ['admin', 'staff', 'support'] },
+        schema: {
+          tags: ['admin'],
+          querystring: Type.Object({
+            q: Type.Optional(Type.String({ maxLength: 200 })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+          }),
+          response: { 200: Type.Object({ items: Type.Array(User) }), ...errors },
+        },
+      },
+      async (req) => ({ items: listUsers(ctx.db, req.query.q, req.query.limit ?? 50) }),
+    );
+    app.get(
+      '/admin/users/:id',
+      {
+        config: { access: ['admin', 'staff', 'support'] },
+        schema: { tags: ['admin'], params: Id, response: { 200: User, ...errors } },
+      },
+      async (req) => {
+        const u = getUser(ctx.db, req.params.id);
+        if (!u) throw new AppError('not_found', `user ${req.params.id} not found`);
+        return toUser(u);
+      },
+    );
+    app.post(
+      '/admin/tokens',
+      {
+        config: admin,
+        schema: {
+          tags: ['admin'],
+          summary: 'Create a token (shown once)',
+          body: CreateToken,
+          response: { 201: CreatedToken, ...errors },
+        },
+      },
+      async (req, reply) =>
+        reply.code(201).send(write(ctx, (w) => createToken(ctx.db, w, req.actor, req.body))),
+    );
+    app.get(
+      '/admin/tokens',
+      {
+        config: admin,
+        schema: {
+          tags: ['admin'],
+          response: { 200: Type.Object({ items: Type.Array(TokenInfo) }), ...errors },
+        },
+      },
+      async () => ({ items: listTokens(ctx.db) }),
+    );
+    app.delete(
+      '/admin/tokens/:id',
+      {
+        config: admin,
+        schema: { tags: ['admin'], summary: 'Revoke', params: Id, response: { 204: Type.Null(), ...errors } },
+      },
+      async (req, reply) => {
+        write(ctx, (w) => revokeToken(ctx.db, w, req.actor, req.params.id));
+        return reply.code(204).send(null);
+      },
+    );
+    app.post(
+      '/admin/tokens/:id/rotate',
+      {
+        config: admin,
+        schema: {
+          tags: ['admin'],
+          summary: 'A new token; the old one is revoked',
+          params: Id,
+          response: { 201: CreatedToken, ...errors },
+        },
+      },
+      async (req, reply) =>
+        reply.code(201).send(write(ctx, (w) => rotateToken(ctx.db, w, req.actor, req.params.id))),
+    );
+    app.get(
+      '/admin/audit',
+      {
+        config: { access: ['admin', 'support'] },
+        schema: {
+          tags: ['audit'],
+          summary: 'Search the audit log, newest first',
+          querystring: Type.Object({
+            actorId: Type.Optional(Type.String({ maxLength: 200 })),
+            action: Type.Optional(Type.String({ maxLength: 50 })),
+            appointmentId: Type.Optional(Type.String({ maxLength: 128 })),
+            since: Type.Optional(Type.String({ maxLength: 40 })),
+            until: Type.Optional(Type.String({ maxLength: 40 })),
+            cursor: Type.Optional(Type.String({ pattern: '^\\d{1,15}$' })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+          }),
+          response: { 200: AuditPage, ...errors },
+        },
+      },
+      async (req) => {
+        const q = req.query;
+        const since = isoParam('since', q.since);
+        const until = isoParam('until', q.until);
+        return searchAudit(ctx.db, {
+          ...(q.actorId ? { actorId: q.actorId } : {}),
+          ...(q.action ? { action: q.action } : {}),
+          ...(q.appointmentId ? { appointmentId: q.appointmentId } : {}),
+          ...(since !== undefined ? { since } : {}),
+          ...(until !== undefined ? { until } : {}),
+          ...(q.cursor ? { cursor: Number(q.cursor) } : {}),
+          limit: q.limit ?? 50,
+        });
+      },
+    );
+    app.get(
+      '/admin/audit/verify',
+      {
+        config: { access: ['admin', 'support'] },
+        schema: {
+          tags: ['audit'],
+          summary: 'Recompute every hash chain',
+          response: { 200: AuditVerify, ...errors },
+        },
+      },
+      async () => verifyAudit(ctx.db),
+    );
+  };

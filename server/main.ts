@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { ensureAdminToken } from './auth/tokens.js';
+import { type Config, type GeneratedSecrets, loadConfig } from './config.js';
+import { type AppContext, createContext } from './context.js';
+import { isEmpty, seedDemo } from './demo/seed.js';
+import { type Jobs, startJobs } from './jobs/index.js';
+
+/** Secrets not configured are generated once into <data-dir>/secrets.json (0600). */
+export function dataDirSecrets(dataDir: string): GeneratedSecrets {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, 'secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as GeneratedSecrets;
+  const s: GeneratedSecrets = {
+    webhookSecret: randomBytes(24).toString('hex'),
+    pusherAppId: String(100000 + Math.floor(Math.random() * 800000)),
+    pusherKey: randomBytes(10).toString('hex'),
+    pusherSecret: randomBytes(20).toString('hex'),
+  };
+  writeFileSync(file, JSON.stringify(s, null, 2), { mode: 0o600 });
+  return s;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  ctx: AppContext;
+  url: string;
+  port: number;
+  adminTokenFile: string | null;
+  jobs: Jobs;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  flags?: Partial<Config>;
+  env?: NodeJS.ProcessEnv;
+  /** where status lines go (stderr for `appt serve`) */
+  say?: (line: string) => void;
+  /** a context built elsewhere (tests) */
+  ctx?: AppContext;
+}
+
+export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
+  const config = opts.ctx?.config ?? loadConfig(opts.flags ?? {}, opts.env ?? process.env, dataDirSecrets);
+  const ctx = opts.ctx ?? createContext(config);
+  const say = opts.say ?? (() => {});
+  mkdirSync(config.dataDir, { recursive: true });
+  const adminTokenFile = ensureAdminToken(ctx.db, config.dataDir, ctx.clock.now());
+  if (adminTokenFile) say(`created an admin token in ${adminTokenFile} (mode 0600)`);
+  if (config.demo && isEmpty(ctx)) {
+    say('seeding demo data…');
+    const r = seedDemo(ctx);
+    say(`demo data: ${r.providers} providers, ${r.users} customers, ${r.appointments} appointments`);
+  }
+  const jobs = config.jobs ? startJobs(ctx) : { running: () => false, stop: async () => {} };
+  const app = await buildApp(ctx, { jobsRunning: () => jobs.running() });
+  await app.listen({ port: config.port, host: config.host });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  let closed = false;
+  return {
+    app,
+    ctx,
+    url,
+    port,
+    adminTokenFile: join(config.dataDir, 'admin.token'),
+    jobs,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await jobs.stop();
+      await app.close();
+      try {
+        ctx.db.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // a checkpoint is an optimisation; the WAL is replayed on next open anyway
+      }
+      ctx.db.sqlite.close();
+    },
+  };
+}
