@@ -1,0 +1,124 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = new URL('..', import.meta.url).pathname;
+export const BIN = join(ROOT, 'bin', 'appt');
+
+export interface ServerProcess {
+  url: string;
+  dataDir: string;
+  adminToken: string;
+  child: ChildProcess;
+  stderr: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  cleanup(): void;
+}
+
+/** Starts the real `bin/appt serve` on a random port and waits for "listening on …". */
+export async function startServerProcess(
+  opts: { dataDir?: string; args?: string[]; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<ServerProcess> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'appt-e2e-'));
+  const child = spawn(
+    process.execPath,
+    [BIN, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'silent', ...(opts.args ?? [])],
+    { env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let err = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`server did not start: ${err}`)), opts.timeoutMs ?? 60_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`server exited ${code}: ${err}`));
+    });
+  });
+  return {
+    url,
+    dataDir,
+    adminToken: readFileSync(join(dataDir, 'admin.token'), 'utf8').trim(),
+    child,
+    stderr: () => err,
+    stop(signal = 'SIGTERM') {
+      return new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once('exit', (code) => resolve(code));
+        child.kill(signal);
+      });
+    },
+    cleanup() {
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** JSON over fetch with a bearer token. */
+export async function api(
+  base: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const r = await fetch(base + path, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await r.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: r.status, json, text, headers: r.headers };
+}
+
+/** A provider (given zone, 09–17 every day), a 30- and a 60-minute service and one customer. */
+export async function seedCatalog(base: string, admin: string, zone = 'America/New_York') {
+  const p = await api(base, admin, 'POST', '/admin/providers', { name: 'Race Clinic', timezone: zone });
+  await api(
+    base,
+    admin,
+    'PUT',
+    `/admin/providers/${p.json.id}/hours`,
+    [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start: '09:00', end: '17:00' })),
+  );
+  const s30 = await api(base, admin, 'POST', '/admin/services', {
+    providerId: p.json.id,
+    title: 'Short',
+    durationMinutes: 30,
+    priceCents: 1000,
+  });
+  const s60 = await api(base, admin, 'POST', '/admin/services', {
+    providerId: p.json.id,
+    title: 'Long',
+    durationMinutes: 60,
+    slotStepMinutes: 30,
+    priceCents: 2000,
+  });
+  const u = await api(base, admin, 'POST', '/admin/users', { name: 'Racer', email: 'racer@example.com' });
+  const staff = await api(base, admin, 'POST', '/admin/tokens', { name: 'desk', role: 'staff' });
+  return {
+    providerId: p.json.id as string,
+    s30: s30.json.id as string,
+    s60: s60.json.id as string,
+    userId: u.json.id as string,
+    staff: staff.json.token as string,
+  };
+}
