@@ -111,4 +111,34 @@ describe('races for one slot (real HTTP, real server process)', () => {
     );
     expect(tally(results)).toEqual({ '201': 1, '409 slot_taken': 99 });
   });
+
+  it('two server processes on one database file: still exactly one winner per slot', async () => {
+    const second = await startServerProcess({ dataDir: srv.dataDir, env: { APPT_RATE_LIMIT_STAFF: '0' } });
+    try {
+      const date = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
+      const target = (await day(cat.s30, date))[6];
+      const body = JSON.stringify({
+        providerId: cat.providerId,
+        serviceId: cat.s30,
+        timeslotId: target.id,
+        userId: cat.userId,
+      });
+      const results = await Promise.all(
+        Array.from({ length: 120 }, async (_, i) => {
+          const base = i % 2 ? srv.url : second.url;
+          const r = await request(`${base}/reservations`, {
+            method: 'POST',
+            dispatcher: agent,
+            headers: { authorization: `Bearer ${cat.staff}`, 'content-type': 'application/json' },
+            body,
+          });
+          const j = (await r.body.json()) as { code?: string };
+          return { status: r.statusCode, code: j.code };
+        }),
+      );
+      expect(tally(results)).toEqual({ '201': 1, '409 slot_taken': 119 });
+    } finally {
+      await second.stop();
+    }
+  });
 });
