@@ -46,6 +46,20 @@ export function emitSlotChange(
   w.emit('availability.changed', { providerId, startAt, endAt, ...extra }, { realtimeOnly: true });
 }
 
+/** Ends a lapsed hold and announces the freed time (realtime) and the expiry (metrics). */
+function markExpired(db: Db, w: WriteScope, r: ReservationRow): void {
+  stmt(db, "UPDATE reservations SET status = 'expired', ended_at = ? WHERE token = ?").run(
+    r.expires_at,
+    r.token,
+  );
+  emitSlotChange(w, r.provider_id, r.block_start, r.block_end, { reason: 'expired' });
+  w.emit(
+    'reservation.expired',
+    { token: r.token, providerId: r.provider_id, timeslotId: r.timeslot_id },
+    { realtimeOnly: true },
+  );
+}
+
 /**
  * Marks this provider's lapsed holds expired. Blocking is decided by time anyway; this keeps
  * the partial unique index (one active hold per slot) from tripping over a dead hold.
@@ -56,16 +70,7 @@ function expireLapsed(db: Db, w: WriteScope, providerId: string): void {
     "SELECT * FROM reservations WHERE provider_id = ? AND status = 'active' AND expires_at <= ?",
   ).all(providerId, w.now);
   for (const r of lapsed) {
-    stmt(db, "UPDATE reservations SET status = 'expired', ended_at = ? WHERE token = ?").run(
-      r.expires_at,
-      r.token,
-    );
-    emitSlotChange(w, r.provider_id, r.block_start, r.block_end, { reason: 'expired' });
-    w.emit(
-      'reservation.expired',
-      { token: r.token, providerId: r.provider_id, timeslotId: r.timeslot_id },
-      { realtimeOnly: true },
-    );
+    markExpired(db, w, r);
   }
 }
 
@@ -223,16 +228,7 @@ export function sweepExpired(db: Db, w: WriteScope, limit = 1000): number {
     "SELECT * FROM reservations WHERE status = 'active' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
   ).all(w.now, limit);
   for (const r of rows) {
-    stmt(db, "UPDATE reservations SET status = 'expired', ended_at = ? WHERE token = ?").run(
-      r.expires_at,
-      r.token,
-    );
-    emitSlotChange(w, r.provider_id, r.block_start, r.block_end, { reason: 'expired' });
-    w.emit(
-      'reservation.expired',
-      { token: r.token, providerId: r.provider_id, timeslotId: r.timeslot_id },
-      { realtimeOnly: true },
-    );
+    markExpired(db, w, r);
   }
   return rows.length;
 }
