@@ -149,12 +149,13 @@ export function seedDemo(
     });
 
     // Walk the days from 60 back to 30 ahead and fill a share of each provider's slots.
-    const perDay = Math.ceil(target / (91 * provs.length * 0.85));
+    const perDay = target / (78 * provs.length); // 78 working days in 91 (no Sundays); a fractional mean
     for (let d = -60; d <= 30 && made < target; d++) {
       for (const p of provs) {
         const day = addDays(dayOf(realNow, p.timezone), d);
         const taken: { s: number; e: number }[] = [];
-        for (let k = 0; k < perDay && made < target; k++) {
+        let wanted = Math.floor(perDay + rand());
+        for (let attempt = 0; wanted > 0 && attempt < 20 && made < target; attempt++) {
           const svcRow = getService(
             ctx.db,
             services[services.findIndex((s) => s.providerId === p.id) + (rand() < 0.6 ? 0 : 1)].id,
@@ -196,6 +197,7 @@ export function seedDemo(
             continue; // taken by an earlier demo move: pick another slot
           }
           made++;
+          wanted--;
           const roll = rand();
           const isPast = slot.start < realNow;
           if (roll < 0.1) {
