@@ -149,7 +149,7 @@ export function seedDemo(
     });
 
     // Walk the days from 60 back to 30 ahead and fill a share of each provider's slots.
-    const perDay = target / (78 * provs.length); // 78 working days in 91 (no Sundays); a fractional mean
+    const perDay = target / (70 * provs.length); // 78 working days in 91 (no Sundays), less slots lost to clashes
     for (let d = -60; d <= 30 && made < target; d++) {
       for (const p of provs) {
         const day = addDays(dayOf(realNow, p.timezone), d);
