@@ -1,0 +1,413 @@
+import { createRequire } from 'node:module';
+import type { Static } from '@sinclair/typebox';
+import type { Dispatcher, Pool } from 'undici';
+import type * as S from './schemas.js';
+
+/**
+ * The one typed API client used by the CLI and the TUI. It speaks undici directly; the
+ * undici entry point loads every interceptor, mock and fetch module (~+65 ms), so the
+ * pool and `request` are taken from their own files (~+20 ms) — cold start is benchmarked.
+ */
+
+export type Channel = 'cli' | 'tui' | 'bulk';
+
+export type Appointment = Static<typeof S.Appointment>;
+export type AppointmentDetail = Static<typeof S.AppointmentDetail>;
+export type AppointmentPage = Static<typeof S.AppointmentPage>;
+export type AuditEntry = Static<typeof S.AuditEntry>;
+export type Availability = Static<typeof S.Availability>;
+export type Timeslot = Static<typeof S.Timeslot>;
+export type Alternative = Static<typeof S.Alternative>;
+export type Alternatives = Static<typeof S.Alternatives>;
+export type Reservation = Static<typeof S.Reservation>;
+export type CancelResult = Static<typeof S.CancelResult>;
+export type CancellationQuote = Static<typeof S.CancellationQuote>;
+export type Me = Static<typeof S.Me>;
+export type Provider = Static<typeof S.Provider>;
+export type Service = Static<typeof S.Service>;
+export type TimeOff = Static<typeof S.TimeOff>;
+export type User = Static<typeof S.User>;
+export type TokenInfo = Static<typeof S.TokenInfo>;
+export type CreatedToken = Static<typeof S.CreatedToken>;
+export type AuditPage = Static<typeof S.AuditPage>;
+export type AuditVerify = Static<typeof S.AuditVerify>;
+export type CheckResult = Static<typeof S.CheckResult>;
+export type CreateProvider = Static<typeof S.CreateProvider>;
+export type CreateService = Static<typeof S.CreateService>;
+export type HoursBody = Static<typeof S.HoursBody>;
+export type TimeOffBody = Static<typeof S.TimeOffBody>;
+export type CreateUser = Static<typeof S.CreateUser>;
+export type CreateToken = Static<typeof S.CreateToken>;
+export type Hours = { weekday: number; start: string; end: string }[];
+
+/** A problem+json answer from the server (any non-2xx). */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly detail: string;
+  readonly alternatives: Alternative[] | undefined;
+  readonly body: unknown;
+  constructor(status: number, body: unknown) {
+    const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+    const code = typeof b.code === 'string' ? b.code : `http_${status}`;
+    const detail =
+      typeof b.detail === 'string'
+        ? b.detail
+        : typeof b.title === 'string'
+          ? b.title
+          : typeof body === 'string' && body
+            ? body.slice(0, 200)
+            : `HTTP ${status}`;
+    super(detail);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+    this.alternatives = Array.isArray(b.alternatives) ? (b.alternatives as Alternative[]) : undefined;
+    this.body = body;
+  }
+}
+
+/** The server could not be reached at all (refused, DNS, reset, timeout): go offline. */
+export class OfflineError extends Error {
+  constructor(
+    readonly url: string,
+    readonly cause: unknown,
+  ) {
+    super(`cannot reach ${url}: ${(cause as Error)?.message || (cause as { code?: string })?.code || cause}`);
+    this.name = 'OfflineError';
+  }
+}
+
+const OFFLINE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+export function isOfflineCause(e: unknown): boolean {
+  let cur = e as { code?: string; cause?: unknown; errors?: unknown[] } | undefined;
+  for (let i = 0; cur && i < 5; i++) {
+    if (cur.code && OFFLINE_CODES.has(cur.code)) return true;
+    if (Array.isArray(cur.errors) && cur.errors.some(isOfflineCause)) return true;
+    cur = cur.cause as typeof cur;
+  }
+  return false;
+}
+
+export interface ClientOptions {
+  baseUrl: string;
+  token?: string | undefined;
+  channel?: Channel;
+  /** connections kept to the server (bulk runs raise it to their concurrency) */
+  connections?: number;
+  /** retries after a 429 before giving up (each waits Retry-After, capped) */
+  maxRetries?: number;
+  /** longest single Retry-After wait honoured, ms */
+  maxRetryWaitMs?: number;
+  /** per-request headers/body timeout, ms */
+  timeoutMs?: number;
+  /** injected for tests */
+  sleep?: (ms: number) => Promise<void>;
+  userAgent?: string;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined | null>;
+  body?: unknown;
+  idempotencyKey?: string | undefined;
+  /** a version number (sent as `"<n>"`) or a raw ETag */
+  ifMatch?: number | string | undefined;
+  headers?: Record<string, string>;
+  /** return text instead of parsing JSON (ICS) */
+  text?: boolean;
+}
+
+export interface ApiResponse<T> {
+  status: number;
+  data: T;
+  headers: Record<string, string | string[] | undefined>;
+  /** version from the ETag header, when there is one */
+  version: number | undefined;
+  /** `idempotent-replayed: true`: the server answered from its idempotency store */
+  replayed: boolean;
+}
+
+/** Retry-After is seconds or an HTTP date; returns ms (never negative). */
+export function retryAfterMs(h: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(h) ? h[0] : h;
+  if (v === undefined || v === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+export function etagVersion(h: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(h) ? h[0] : h;
+  const m = v ? /^(?:W\/)?"?(\d+)"?$/.exec(v.trim()) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+type RequestFn = (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+
+export class ApiClient {
+  readonly baseUrl: string;
+  readonly origin: string;
+  readonly prefix: string;
+  token: string | undefined;
+  channel: Channel;
+  private pool: Pool | undefined;
+  private requestFn: RequestFn | undefined;
+  private readonly opts: ClientOptions;
+
+  constructor(opts: ClientOptions) {
+    let u: URL;
+    try {
+      u = new URL(opts.baseUrl);
+    } catch {
+      throw new TypeError(`not a server URL: ${opts.baseUrl}`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      throw new TypeError(`not an http(s) server URL: ${opts.baseUrl}`);
+    this.opts = opts;
+    this.origin = u.origin;
+    this.prefix = u.pathname.replace(/\/+$/, '');
+    this.baseUrl = this.origin + this.prefix;
+    this.token = opts.token;
+    this.channel = opts.channel ?? 'cli';
+  }
+
+  private dispatcher(): { pool: Pool; request: RequestFn } {
+    if (!this.pool || !this.requestFn) {
+      const req = createRequire(import.meta.url);
+      const PoolCtor = req('undici/lib/dispatcher/pool.js') as typeof Pool;
+      this.requestFn = req('undici/lib/api/api-request.js') as RequestFn;
+      const timeout = this.opts.timeoutMs ?? 30_000;
+      this.pool = new PoolCtor(this.origin, {
+        connections: this.opts.connections ?? 4,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        connectTimeout: Math.min(timeout, 5_000),
+        keepAliveTimeout: 10_000,
+      });
+    }
+    return { pool: this.pool, request: this.requestFn };
+  }
+
+  /** Closes kept-alive connections so the process can exit. */
+  async close(): Promise<void> {
+    const p = this.pool;
+    this.pool = undefined;
+    if (p) await p.close().catch(() => undefined);
+  }
+
+  async request<T>(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    o: RequestOptions = {},
+  ): Promise<ApiResponse<T>> {
+    const qs = o.query
+      ? Object.entries(o.query)
+          .filter(([, v]) => v !== undefined && v !== null && v !== '')
+          .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+          .join('&')
+      : '';
+    const fullPath = this.prefix + path + (qs ? `?${qs}` : '');
+    const headers: Record<string, string> = {
+      accept: o.text ? 'text/calendar, application/problem+json' : 'application/json',
+      'appt-channel': this.channel,
+      'user-agent': this.opts.userAgent ?? 'appt-cli',
+      ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+      ...(o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {}),
+      ...(o.ifMatch !== undefined
+        ? { 'if-match': typeof o.ifMatch === 'number' ? `"${o.ifMatch}"` : o.ifMatch }
+        : {}),
+      ...o.headers,
+    };
+    let body: string | undefined;
+    if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers['content-type'] = 'application/json';
+    }
+    const sleep = this.opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const maxRetries = this.opts.maxRetries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      const { pool, request } = this.dispatcher();
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request.call(pool, { method, path: fullPath, headers, body });
+      } catch (e) {
+        if (isOfflineCause(e)) throw new OfflineError(this.baseUrl, e);
+        throw e;
+      }
+      const text = await res.body.text();
+      const ctype = String(res.headers['content-type'] ?? '');
+      let data: unknown = text;
+      if (ctype.includes('json') && text) {
+        try {
+          data = JSON.parse(text);
+        } catch {
+          data = text;
+        }
+      } else if (!text) data = undefined;
+      if (res.statusCode === 429 && attempt < maxRetries) {
+        const wait = Math.min(
+          retryAfterMs(res.headers['retry-after']) ?? 1000 * 2 ** attempt,
+          this.opts.maxRetryWaitMs ?? 10_000,
+        );
+        await sleep(wait);
+        continue;
+      }
+      if (res.statusCode >= 400) throw new ApiError(res.statusCode, data);
+      return {
+        status: res.statusCode,
+        data: data as T,
+        headers: res.headers,
+        version: etagVersion(res.headers.etag),
+        replayed: String(res.headers['idempotent-replayed'] ?? '') === 'true',
+      };
+    }
+  }
+
+  private async get<T>(path: string, query?: RequestOptions['query']): Promise<T> {
+    return (await this.request<T>('GET', path, query ? { query } : {})).data;
+  }
+
+  // ---- reads ----
+  me = () => this.get<Me>('/me');
+  providers = () => this.get<{ items: Provider[] }>('/providers');
+  services = (providerId: string) => this.get<{ items: Service[] }>(`/providers/${enc(providerId)}/services`);
+  userAppointments = (
+    userId: string,
+    q: { filter?: 'upcoming' | 'history'; limit?: number; cursor?: string | undefined } = {},
+  ) => this.get<AppointmentPage>(`/users/${enc(userId)}/appointments`, q);
+  searchAppointments = (q: {
+    providerId?: string | undefined;
+    userId?: string | undefined;
+    date?: string | undefined;
+    tz?: string | undefined;
+    days?: number | undefined;
+    status?: string | undefined;
+    q?: string | undefined;
+    limit?: number | undefined;
+    cursor?: string | undefined;
+  }) => this.get<AppointmentPage>('/appointments', q);
+  appointment = (id: string) => this.request<AppointmentDetail>('GET', `/appointments/${enc(id)}`);
+  audit = (id: string) => this.get<{ items: AuditEntry[] }>(`/appointments/${enc(id)}/audit`);
+  cancellationQuote = (id: string) =>
+    this.get<CancellationQuote>(`/appointments/${enc(id)}/cancellation-quote`);
+  alternatives = (id: string, kind: 'tomorrow' | 'next' | 'date', date?: string, limit?: number) =>
+    this.get<Alternatives>(`/appointments/${enc(id)}/alternatives`, { kind, date, limit });
+  ics = async (id: string) =>
+    (await this.request<string>('GET', `/appointments/${enc(id)}/ics`, { text: true })).data;
+  providerCalendar = async (providerId: string, token?: string) =>
+    (
+      await this.request<string>('GET', `/providers/${enc(providerId)}/calendar.ics`, {
+        text: true,
+        query: { token: token ?? this.token },
+      })
+    ).data;
+  availability = (providerId: string, serviceId: string, date: string) =>
+    this.get<Availability>(`/providers/${enc(providerId)}/availability`, { serviceId, date });
+
+  // ---- writes ----
+  hold = async (
+    body: {
+      providerId: string;
+      serviceId: string;
+      timeslotId: string;
+      userId?: string;
+      appointmentId?: string;
+    },
+    idempotencyKey?: string,
+  ) => (await this.request<Reservation>('POST', '/reservations', { body, idempotencyKey })).data;
+  release = async (token: string) => {
+    await this.request<void>('DELETE', `/reservations/${enc(token)}`);
+  };
+  book = (body: { reservationToken: string; userId: string }, idempotencyKey: string) =>
+    this.request<Appointment>('POST', '/bookings', { body, idempotencyKey });
+  reschedule = (
+    id: string,
+    body: { reservationToken: string; reason?: string | undefined },
+    o: { idempotencyKey: string; ifMatch?: number | undefined },
+  ) =>
+    this.request<Appointment>('POST', `/appointments/${enc(id)}/reschedule`, {
+      body: stripUndefined(body),
+      idempotencyKey: o.idempotencyKey,
+      ifMatch: o.ifMatch,
+    });
+  cancel = (
+    id: string,
+    body: { reason?: string | undefined; waiveFee?: boolean | undefined },
+    o: { idempotencyKey: string; ifMatch?: number | undefined },
+  ) =>
+    this.request<CancelResult>('POST', `/appointments/${enc(id)}/cancel`, {
+      body: stripUndefined(body),
+      idempotencyKey: o.idempotencyKey,
+      ifMatch: o.ifMatch,
+    });
+  action = (id: string, action: 'confirm' | 'complete' | 'no-show', idempotencyKey?: string) =>
+    this.request<Appointment>('POST', `/appointments/${enc(id)}/${action}`, { body: {}, idempotencyKey });
+
+  // ---- admin ----
+  createProvider = async (b: CreateProvider) =>
+    (await this.request<Provider>('POST', '/admin/providers', { body: b })).data;
+  createService = async (b: CreateService) =>
+    (await this.request<Service>('POST', '/admin/services', { body: b })).data;
+  setHours = async (providerId: string, b: HoursBody) =>
+    (await this.request<unknown>('PUT', `/admin/providers/${enc(providerId)}/hours`, { body: b })).data;
+  getHours = (providerId: string) => this.get<unknown>(`/admin/providers/${enc(providerId)}/hours`);
+  addTimeOff = async (providerId: string, b: TimeOffBody) =>
+    (await this.request<TimeOff>('POST', `/admin/providers/${enc(providerId)}/time-off`, { body: b })).data;
+  listTimeOff = (providerId: string) =>
+    this.get<{ items: TimeOff[] }>(`/admin/providers/${enc(providerId)}/time-off`);
+  createUser = async (b: CreateUser) => (await this.request<User>('POST', '/admin/users', { body: b })).data;
+  listUsers = (q: { q?: string | undefined; limit?: number | undefined } = {}) =>
+    this.get<{ items: User[] }>('/admin/users', q);
+  getUser = (id: string) => this.get<User>(`/admin/users/${enc(id)}`);
+  createToken = async (b: CreateToken) =>
+    (await this.request<CreatedToken>('POST', '/admin/tokens', { body: b })).data;
+  listTokens = () => this.get<{ items: TokenInfo[] }>('/admin/tokens');
+  revokeToken = async (id: string) =>
+    (await this.request<unknown>('DELETE', `/admin/tokens/${enc(id)}`)).data;
+  rotateToken = async (id: string) =>
+    (await this.request<CreatedToken>('POST', `/admin/tokens/${enc(id)}/rotate`, { body: {} })).data;
+  auditSearch = (q: {
+    actorId?: string | undefined;
+    action?: string | undefined;
+    appointmentId?: string | undefined;
+    since?: string | undefined;
+    until?: string | undefined;
+    cursor?: string | undefined;
+    limit?: number | undefined;
+  }) => this.get<AuditPage>('/admin/audit', q);
+  auditVerify = () => this.get<AuditVerify>('/admin/audit/verify');
+  check = () => this.get<CheckResult>('/admin/check');
+  stats = (since?: string) => this.get<unknown>('/admin/stats', { since });
+  realtimeConfig = () =>
+    this.get<{ key: string; wsHost: string; wsPort: number; forceTLS: boolean; authEndpoint: string }>(
+      '/realtime/config',
+    );
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+export function createClient(opts: ClientOptions): ApiClient {
+  return new ApiClient(opts);
+}
