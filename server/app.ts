@@ -2,7 +2,7 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { ProblemSchema } from '../shared/schemas.js';
 import type { AppContext } from './context.js';
 import { authPlugin } from './http/auth.js';
@@ -10,7 +10,7 @@ import { installErrorHandling } from './http/problem.js';
 import { installRateLimits } from './http/rate-limit.js';
 import { appointmentRoutes } from './http/routes/appointments.js';
 import { catalogRoutes } from './http/routes/catalog.js';
-import { opsRoutes } from './http/routes/ops.js';
+import { installObservability, opsRoutes } from './http/routes/ops.js';
 import { reservationRoutes } from './http/routes/reservations.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
 import { newId } from './ids.js';
@@ -40,12 +40,15 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
     },
     forceCloseConnections: true,
     return503OnClosing: true,
+    // one log line per request, with actor, route, status and duration (installObservability)
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
 
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
   installErrorHandling(app);
+  const metrics = installObservability(app, ctx);
   app.addSchema(ProblemSchema);
   await app.register(swagger, {
     openapi: {
@@ -90,7 +93,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(reservationRoutes(ctx));
   await app.register(appointmentRoutes(ctx));
   await app.register(webhookRoutes(ctx));
-  await app.register(opsRoutes(ctx, { jobsRunning: opts.jobsRunning ?? (() => false) }));
+  await app.register(opsRoutes(ctx, { jobsRunning: opts.jobsRunning ?? (() => false), metrics }));
   await app.register(realtimePlugin(ctx));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

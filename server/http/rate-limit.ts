@@ -1,29 +1,49 @@
-import type { FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../shared/errors.js';
 import type { AppContext } from '../context.js';
 
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The per-minute budget of changes for the request's token; 0 = unlimited. */
+export function mutationLimit(ctx: AppContext, req: FastifyRequest): number {
+  const p = req.principal;
+  if (!p || READS.has(req.method)) return 0;
+  return p.role === 'user' ? ctx.config.rateLimitUser : ctx.config.rateLimitStaff;
+}
+
 /**
- * Per-token limits on mutations (fixed one-minute windows): `user` tokens get
- * APPT_RATE_LIMIT_USER per minute, staff/admin APPT_RATE_LIMIT_STAFF, 0 = off.
- * 429 problem+json with Retry-After; other tokens keep being served.
+ * Per-token limits on mutations (DESIGN §3), one-minute windows kept in this process by
+ * @fastify/rate-limit: `user` tokens get APPT_RATE_LIMIT_USER a minute, staff and admin
+ * APPT_RATE_LIMIT_STAFF (60,000 by default, so bulk runs are not throttled); 0 = off.
+ * Reads, open and signed routes are not limited here (failed authentications are braked
+ * per IP in the auth hook). The key is the token id, so one noisy token never slows down
+ * another. A refusal is 429 problem+json `rate_limited` with Retry-After; every limited
+ * response also carries x-ratelimit-limit / -remaining / -reset.
+ *
+ * Runs as a preHandler: after authentication (the key needs the token) and after body
+ * validation, so a malformed request is a 400 and does not spend the budget.
  */
 export function installRateLimits(app: FastifyInstance, ctx: AppContext): void {
-  const windows = new Map<string, { n: number; reset: number }>();
-  app.addHook('preHandler', async (req) => {
-    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
-    const p = req.principal;
-    if (!p) return;
-    const max = p.role === 'user' ? ctx.config.rateLimitUser : ctx.config.rateLimitStaff;
-    if (max === 0) return;
-    const t = Date.now();
-    if (windows.size > 50_000) for (const [k, v] of windows) if (v.reset <= t) windows.delete(k);
-    let w = windows.get(p.tokenId);
-    if (!w || w.reset <= t) windows.set(p.tokenId, (w = { n: 0, reset: t + 60_000 }));
-    w.n++;
-    if (w.n > max) {
-      throw new AppError('rate_limited', `more than ${max} changes a minute for this token`, {
-        retryAfter: Math.ceil((w.reset - t) / 1000),
-      });
-    }
+  if (ctx.config.rateLimitUser === 0 && ctx.config.rateLimitStaff === 0) return;
+  // Not awaited on purpose: fastify loads registered plugins in order before the next
+  // awaited register, so this plugin's onRoute hook sees every route registered after it.
+  void app.register(rateLimit, {
+    global: true,
+    hook: 'preHandler',
+    timeWindow: 60_000,
+    // tokens seen within one window; an evicted token starts a fresh window
+    cache: 20_000,
+    keyGenerator: (req) => `token:${req.principal?.tokenId ?? req.ip}`,
+    allowList: (req) => mutationLimit(ctx, req) === 0,
+    max: (req) => mutationLimit(ctx, req),
+    errorResponseBuilder: (_req, c) =>
+      new AppError(
+        'rate_limited',
+        `more than ${c.max} changes a minute for this token; retry in ${c.after}`,
+        {
+          retryAfter: Math.max(1, Math.ceil(c.ttl / 1000)),
+        },
+      ),
   });
 }

@@ -1,15 +1,104 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../../../shared/errors.js';
 import { CheckResult } from '../../../shared/schemas.js';
 import type { AppContext } from '../../context.js';
 import { stmt } from '../../db/open.js';
 import { checkInvariants } from '../../invariants/check.js';
+import { type AppMetrics, createMetrics } from '../../ops/metrics.js';
+import { parseSince, StatsResult, statsSince } from '../../ops/stats.js';
+
+/**
+ * Metrics and request logs for every request of the app: one onSend hook notes the
+ * problem code of a refusal (the failure reason), one onResponse hook records the request
+ * in the metrics and writes the one log line per request (request id, actor, route, status,
+ * duration). Call before the routes are registered.
+ */
+export function installObservability(app: FastifyInstance, ctx: AppContext): AppMetrics {
+  const metrics = createMetrics(ctx);
+  const codes = new WeakMap<FastifyRequest, string>();
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (reply.statusCode >= 400 && typeof payload === 'string') {
+      const m = /"code":"([a-z_]{1,40})"/.exec(payload.slice(0, 4096));
+      if (m) codes.set(req, m[1]);
+    }
+    return payload;
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const seconds = reply.elapsedTime / 1000;
+    const route = req.routeOptions.url;
+    metrics.observeRequest({
+      method: req.method,
+      route,
+      status: reply.statusCode,
+      seconds,
+      replayed: reply.getHeader('idempotent-replayed') === 'true',
+      problemCode: codes.get(req),
+    });
+    const level = reply.statusCode >= 500 ? 'error' : 'info';
+    req.log[level](
+      {
+        actor: req.principal ? { id: req.actor?.id, role: req.principal.role } : undefined,
+        method: req.method,
+        route: route ?? null,
+        url: req.url.split('?')[0],
+        status: reply.statusCode,
+        code: codes.get(req),
+        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      },
+      'request completed',
+    );
+  });
+  app.addHook('onClose', async () => metrics.stop());
+  return metrics;
+}
 
 const Problem = Type.Ref('Problem');
 
 export const opsRoutes =
-  (ctx: AppContext, health: { jobsRunning: () => boolean }): FastifyPluginAsyncTypebox =>
+  (
+    ctx: AppContext,
+    health: { jobsRunning: () => boolean; metrics?: AppMetrics },
+  ): FastifyPluginAsyncTypebox =>
   async (app) => {
+    const metrics = health.metrics;
+    if (metrics)
+      app.get(
+        '/metrics',
+        {
+          schema: {
+            tags: ['ops'],
+            summary: 'Prometheus metrics (text exposition format)',
+            produces: ['text/plain'],
+          },
+        },
+        async (_req, reply) => reply.type(metrics.contentType).send(await metrics.render()),
+      );
+    app.get(
+      '/admin/stats',
+      {
+        config: { access: ['admin', 'support'] },
+        schema: {
+          tags: ['admin'],
+          summary: 'Operational figures since a time (the numbers behind `appt stats`)',
+          description:
+            'since: an ISO 8601 instant or a span back from now like 7d, 24h, 90m, 2w (default 7d).',
+          querystring: Type.Object(
+            { since: Type.Optional(Type.String({ maxLength: 40 })) },
+            { additionalProperties: false },
+          ),
+          response: { 200: StatsResult, 400: Problem, 401: Problem, 403: Problem },
+        },
+      },
+      async (req) => {
+        const now = ctx.clock.now();
+        const since = parseSince(req.query.since ?? '7d', now);
+        if (since === null)
+          throw new AppError('validation', 'since must be an ISO 8601 instant or a span like 7d, 24h, 90m');
+        return statsSince(ctx.db, since, now);
+      },
+    );
     app.get(
       '/healthz',
       {
