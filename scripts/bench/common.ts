@@ -275,7 +275,10 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 export interface SeededProvider {
   id: string;
+  /** 30 minutes, a slot every 30 minutes */
   serviceId: string;
+  /** 60 minutes on a 30-minute step (only with `longService`): overlaps the short one */
+  longServiceId?: string;
 }
 export interface SeededUser {
   id: string;
@@ -310,14 +313,17 @@ export async function pool<T, R>(items: T[], n: number, fn: (x: T, i: number) =>
 export async function seedCatalog(
   base: string,
   admin: string,
-  o: { providers: number; users: number; zone?: string; minNoticeMinutes?: number },
+  o: { providers: number; users: number; zones?: string[]; minNoticeMinutes?: number; longService?: boolean },
 ): Promise<SeededCatalog> {
   const providers = await pool(
     Array.from({ length: o.providers }, (_, i) => i),
     4,
     async (i) => {
       const p = await must(
-        api(base, admin, 'POST', '/admin/providers', { name: `Bench ${i}`, timezone: o.zone ?? 'UTC' }),
+        api(base, admin, 'POST', '/admin/providers', {
+          name: `Bench ${i}`,
+          timezone: o.zones?.[i % o.zones.length] ?? 'UTC',
+        }),
         201,
       );
       await must(
@@ -340,7 +346,19 @@ export async function seedCatalog(
         }),
         201,
       );
-      return { id: p.id as string, serviceId: s.id as string };
+      if (!o.longService) return { id: p.id as string, serviceId: s.id as string };
+      const l = await must(
+        api(base, admin, 'POST', '/admin/services', {
+          providerId: p.id,
+          title: 'Long visit',
+          durationMinutes: 60,
+          slotStepMinutes: 30,
+          priceCents: 9000,
+          minNoticeMinutes: o.minNoticeMinutes ?? 0,
+        }),
+        201,
+      );
+      return { id: p.id as string, serviceId: s.id as string, longServiceId: l.id as string };
     },
   );
   const users = await pool(
