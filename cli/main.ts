@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './exit-codes.js';
 import { type IO, processIO } from './io.js';
 import { register as registerServe } from './commands/serve.js';
+import { register as registerStats } from './commands/stats.js';
 
 /**
  * The `appt` program. Each command lives in cli/commands/<name>.ts and registers itself;
@@ -23,6 +24,7 @@ export function buildProgram(io: IO): Command {
     })
     .exitOverride();
   registerServe(program, io);
+  registerStats(program, io);
   return program;
 }
 

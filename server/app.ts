@@ -6,7 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { ProblemSchema } from '../shared/schemas.js';
 import type { AppContext } from './context.js';
 import { authPlugin } from './http/auth.js';
-import { installErrorHandling } from './http/problem.js';
+import { installErrorHandling, sendProblem } from './http/problem.js';
 import { installRateLimits } from './http/rate-limit.js';
 import { appointmentRoutes } from './http/routes/appointments.js';
 import { catalogRoutes } from './http/routes/catalog.js';
@@ -42,6 +42,15 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
     return503OnClosing: true,
     // one log line per request, with actor, route, status and duration (installObservability)
     logController: new LogController({ disableRequestLogging: true }),
+    // ids are up to 128 characters; longer path parts and malformed URLs are 400 problems,
+    // not the router's own 414/400 JSON (found by the fuzz test)
+    routerOptions: { maxParamLength: 512 },
+    frameworkErrors: (err, _req, reply) =>
+      sendProblem(
+        reply,
+        'validation',
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is too long' : 'the URL is not valid',
+      ),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
 
   app.addHook('onSend', async (req, reply) => {
