@@ -39,7 +39,12 @@ describe('ApiClient', () => {
     const c = new ApiClient({ baseUrl: url, token: h.tokens.staff });
     const slots = await slotsOf(h, '2030-01-08');
     const ts = slots.timeslots[0].id;
-    const body = { providerId: h.ids.provider, serviceId: h.ids.service, timeslotId: ts, userId: h.ids.alice };
+    const body = {
+      providerId: h.ids.provider,
+      serviceId: h.ids.service,
+      timeslotId: ts,
+      userId: h.ids.alice,
+    };
     const a = await c.hold(body, 'k-hold-1');
     const b = await c.hold(body, 'k-hold-1');
     expect(b.reservationToken).toBe(a.reservationToken);

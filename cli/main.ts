@@ -4,6 +4,16 @@ import { CliError, EXIT } from './exit-codes.js';
 import { type IO, processIO } from './io.js';
 import { register as registerServe } from './commands/serve.js';
 import { register as registerStats } from './commands/stats.js';
+import { register as registerLogin } from './commands/login.js';
+import { register as registerList } from './commands/list.js';
+import { register as registerShow } from './commands/show.js';
+import { register as registerAvailability } from './commands/availability.js';
+import { register as registerReschedule } from './commands/reschedule.js';
+import { register as registerCancel } from './commands/cancel.js';
+import { register as registerAudit } from './commands/audit.js';
+import { register as registerExport } from './commands/export.js';
+import { register as registerQueue } from './commands/queue.js';
+import { register as registerTui } from './commands/tui.js';
 
 /**
  * The `appt` program. Each command lives in cli/commands/<name>.ts and registers itself;
@@ -25,6 +35,16 @@ export function buildProgram(io: IO): Command {
     .exitOverride();
   registerServe(program, io);
   registerStats(program, io);
+  registerLogin(program, io);
+  registerList(program, io);
+  registerShow(program, io);
+  registerAvailability(program, io);
+  registerReschedule(program, io);
+  registerCancel(program, io);
+  registerAudit(program, io);
+  registerExport(program, io);
+  registerQueue(program, io);
+  registerTui(program, io);
   return program;
 }
 

@@ -1,0 +1,91 @@
+import type { Command } from 'commander';
+import { CliError, EXIT } from '../exit-codes.js';
+import type { IO } from '../io.js';
+
+export function register(program: Command, io: IO): void {
+  program
+    .command('audit')
+    .description("An appointment's audit trail, or --verify the whole hash chain")
+    .argument('[id]', 'appointment id')
+    .option('--verify', 'check every hash chain (GET /admin/audit/verify); exit 1 when broken')
+    .option('--json', 'print {"items":[AuditEntry]}; --verify: {"ok","entries","firstBadId"?}')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  appt audit 0190a…
+  appt audit --verify --json`,
+    )
+    .action(async (id: string | undefined, o: { verify?: boolean; json?: boolean }) => runAudit(io, id, o));
+}
+
+export async function runAudit(
+  io: IO,
+  id: string | undefined,
+  o: { verify?: boolean; json?: boolean },
+): Promise<void> {
+  if (!id && !o.verify) throw new CliError('give an appointment id or --verify', EXIT.usage);
+  if (id && o.verify) throw new CliError('--verify checks everything: do not give an id', EXIT.usage);
+  const { withRuntime, toCliError } = await import('../runtime.js');
+  const json = Boolean(o.json);
+  await withRuntime(io, { json }, async (rt) => {
+    try {
+      if (o.verify) {
+        const v = await rt.client.auditVerify();
+        if (json) io.out(`${JSON.stringify(v)}\n`);
+        else
+          io.out(
+            v.ok
+              ? `audit chain ok: ${v.entries} entries verified\n`
+              : `audit chain BROKEN at ${v.firstBadId} (${v.entries} entries)\n`,
+          );
+        if (!v.ok) throw new CliError(`audit chain broken at ${v.firstBadId}`, EXIT.failed);
+        return;
+      }
+      const [{ items }, detail] = await Promise.all([
+        rt.client.audit(String(id)),
+        rt.client.appointment(String(id)),
+      ]);
+      if (json) {
+        io.out(`${JSON.stringify({ items })}\n`);
+        return;
+      }
+      const { when, table } = await import('../format.js');
+      const z = detail.data.timezone;
+      io.out(
+        table(
+          io,
+          [
+            { header: `WHEN (${z})` },
+            { header: 'ACTION' },
+            { header: 'OUTCOME' },
+            { header: 'BY', flex: true },
+            { header: 'CHANNEL' },
+            { header: 'DETAIL', flex: true },
+            { header: 'HASH' },
+          ],
+          items.map((e) => [
+            when(e.timestamp, z),
+            e.action,
+            e.outcome,
+            `${e.actor.type}:${e.actor.id}`,
+            e.channel,
+            [
+              e.previousSlot && e.newSlot
+                ? `${when(e.previousSlot.start, z)} → ${when(e.newSlot.start, z)}`
+                : '',
+              e.feeCents !== null ? `fee ${e.feeCents}` : '',
+              e.errorCode ?? '',
+              e.reason ?? '',
+            ]
+              .filter(Boolean)
+              .join(' '),
+            e.hash.slice(0, 12),
+          ]),
+        ),
+      );
+    } catch (e) {
+      throw toCliError(e, io, json);
+    }
+  });
+}

@@ -1,0 +1,124 @@
+import { ApiClient, ApiError, type Channel, OfflineError } from '../shared/client.js';
+import { type ConfigStore, loadSession, openStore, type Session } from './config.js';
+import { CliError, EXIT, exitForProblem } from './exit-codes.js';
+import type { IO } from './io.js';
+
+/**
+ * What an online command needs: the saved (or env) login, a client, the config store.
+ * Loaded lazily by command actions, so `appt --version` never pulls in undici.
+ */
+export interface Runtime {
+  io: IO;
+  store: ConfigStore;
+  session: Session;
+  client: ApiClient;
+  json: boolean;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  json?: boolean | undefined;
+  channel?: Channel;
+  connections?: number;
+  /** replay the offline queue before the command (default true) */
+  replay?: boolean;
+}
+
+export function notLoggedIn(): CliError {
+  return new CliError(
+    'not logged in: run `appt login --server URL --token T` (or set APPT_SERVER and APPT_TOKEN)',
+    EXIT.auth,
+  );
+}
+
+export async function openRuntime(io: IO, o: RuntimeOptions = {}): Promise<Runtime> {
+  const store = openStore(io.env);
+  const session = loadSession(io.env, store);
+  if (!session) throw notLoggedIn();
+  let client: ApiClient;
+  try {
+    client = new ApiClient({
+      baseUrl: session.server,
+      token: session.token,
+      channel: o.channel ?? 'cli',
+      connections: o.connections ?? 2,
+    });
+  } catch (e) {
+    throw new CliError((e as Error).message, EXIT.usage);
+  }
+  const rt: Runtime = { io, store, session, client, json: Boolean(o.json), close: () => client.close() };
+  if (o.replay !== false && store.queue().some((q) => !q.lastError)) {
+    const { replayQueue } = await import('./queue-replay.js');
+    await replayQueue(rt, { onlyFresh: true });
+  }
+  return rt;
+}
+
+/** Runs `fn` with a runtime and always closes its connections. */
+export async function withRuntime<T>(io: IO, o: RuntimeOptions, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+  const rt = await openRuntime(io, o);
+  try {
+    return await fn(rt);
+  } finally {
+    await rt.close();
+  }
+}
+
+/** An error as scripts see it with --json (stdout), and the one-line reason (stderr). */
+export function errorJson(e: ApiError | CliError | OfflineError) {
+  if (e instanceof ApiError)
+    return {
+      error: {
+        code: e.code,
+        status: e.status,
+        detail: e.detail,
+        ...(e.alternatives ? { alternatives: e.alternatives } : {}),
+      },
+    };
+  if (e instanceof OfflineError) return { error: { code: 'offline', status: 0, detail: e.message } };
+  return { error: { code: 'cli', status: 0, detail: e.message, exitCode: e.exitCode } };
+}
+
+/**
+ * Maps an API or connection failure to the CLI's exit code and reason. With --json the
+ * error object is written to stdout too, so a script can read `code` and `alternatives`.
+ */
+export function toCliError(e: unknown, io: IO, json: boolean, zone?: string): unknown {
+  if (e instanceof ApiError) {
+    if (json) io.out(`${JSON.stringify(errorJson(e))}\n`);
+    else if (e.alternatives?.length) io.err(formatAlternatives(e.alternatives, zone));
+    return new CliError(`${e.code}: ${e.detail}`, exitForProblem(e.code, e.status), e.body);
+  }
+  if (e instanceof OfflineError) {
+    if (json) io.out(`${JSON.stringify(errorJson(e))}\n`);
+    return new CliError(`offline — ${e.message}`, EXIT.failed);
+  }
+  if (e instanceof CliError && json && e.exitCode !== EXIT.usage) io.out(`${JSON.stringify(errorJson(e))}\n`);
+  return e;
+}
+
+export function formatAlternatives(
+  alts: { timeslotId: string; start: string; deltaMinutes: number; priceDeltaCents: number }[],
+  zone?: string,
+): string {
+  const lines = alts.map((a) => {
+    const when = zone ? localTime(a.start, zone) : a.start;
+    const d = a.deltaMinutes === 0 ? '' : ` (${a.deltaMinutes > 0 ? '+' : ''}${a.deltaMinutes} min)`;
+    const p = a.priceDeltaCents ? ` price ${a.priceDeltaCents > 0 ? '+' : ''}${a.priceDeltaCents / 100}` : '';
+    return `  ${when}${d}${p}  --to ${a.timeslotId}`;
+  });
+  return `alternatives:\n${lines.join('\n')}\n`;
+}
+
+function localTime(isoStr: string, zone: string): string {
+  try {
+    return `${new Date(isoStr).toLocaleString('sv-SE', { timeZone: zone, dateStyle: 'short', timeStyle: 'short' })} ${zone}`;
+  } catch {
+    return isoStr;
+  }
+}
+
+/** Is this the server being unreachable (offline mode) rather than a refusal? */
+export function isOffline(e: unknown): e is OfflineError {
+  return e instanceof OfflineError;
+}
