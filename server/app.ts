@@ -10,7 +10,7 @@ import { installErrorHandling, sendProblem } from './http/problem.js';
 import { installRateLimits } from './http/rate-limit.js';
 import { appointmentRoutes } from './http/routes/appointments.js';
 import { catalogRoutes } from './http/routes/catalog.js';
-import { installObservability, opsRoutes } from './http/routes/ops.js';
+import { installObservability, installShutdownGate, opsRoutes } from './http/routes/ops.js';
 import { reservationRoutes } from './http/routes/reservations.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
 import { newId } from './ids.js';
@@ -38,8 +38,9 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
     },
-    forceCloseConnections: true,
-    return503OnClosing: true,
+    // graceful shutdown: in-flight requests finish; late ones get a 503 problem (installShutdownGate)
+    forceCloseConnections: false,
+    return503OnClosing: false,
     // one log line per request, with actor, route, status and duration (installObservability)
     logController: new LogController({ disableRequestLogging: true }),
     // ids are up to 128 characters; longer path parts and malformed URLs are 400 problems,
@@ -58,6 +59,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   });
   installErrorHandling(app);
   const metrics = installObservability(app, ctx);
+  installShutdownGate(app);
   app.addSchema(ProblemSchema);
   await app.register(swagger, {
     openapi: {

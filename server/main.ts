@@ -8,6 +8,7 @@ import { type Config, type GeneratedSecrets, loadConfig } from './config.js';
 import { type AppContext, createContext } from './context.js';
 import { isEmpty, seedDemo } from './demo/seed.js';
 import { type Jobs, startJobs } from './jobs/index.js';
+import { writeRunFile } from './ops/backup.js';
 
 /** Secrets not configured are generated once into <data-dir>/secrets.json (0600). */
 export function dataDirSecrets(dataDir: string): GeneratedSecrets {
@@ -57,10 +58,17 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   }
   const jobs = config.jobs ? startJobs(ctx) : { running: () => false, stop: async () => {} };
   const app = await buildApp(ctx, { jobsRunning: () => jobs.running() });
+  // Slow or stuck clients cannot hold a connection forever; idle keep-alive sockets go
+  // quickly so a shutdown is not kept waiting by them.
+  app.server.requestTimeout = 30_000;
+  app.server.headersTimeout = 15_000;
+  app.server.keepAliveTimeout = 5_000;
   await app.listen({ port: config.port, host: config.host });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  // `appt admin restore` refuses while this file says a live process uses the data dir
+  const removeRunFile = config.dbPath === ':memory:' ? () => {} : writeRunFile(config.dataDir, { url, port });
   let closed = false;
   return {
     app,
@@ -69,17 +77,26 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     port,
     adminTokenFile: join(config.dataDir, 'admin.token'),
     jobs,
+    /**
+     * Graceful stop: stop accepting and let in-flight requests finish (late requests on
+     * open connections get a 503 problem), close WebSockets (1001, by the realtime hub),
+     * stop jobs, checkpoint the WAL into the database file and close it.
+     */
     async close() {
       if (closed) return;
       closed = true;
-      await jobs.stop();
-      await app.close();
       try {
-        ctx.db.sqlite.pragma('wal_checkpoint(TRUNCATE)');
-      } catch {
-        // a checkpoint is an optimisation; the WAL is replayed on next open anyway
+        await app.close();
+      } finally {
+        await jobs.stop();
+        try {
+          ctx.db.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+        } catch {
+          // a checkpoint is an optimisation; the WAL is replayed on next open anyway
+        }
+        ctx.db.sqlite.close();
+        removeRunFile();
       }
-      ctx.db.sqlite.close();
     },
   };
 }

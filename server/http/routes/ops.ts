@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../../shared/errors.js';
+import { sendProblem } from '../problem.js';
 import { CheckResult } from '../../../shared/schemas.js';
 import type { AppContext } from '../../context.js';
 import { stmt } from '../../db/open.js';
@@ -55,6 +56,30 @@ export function installObservability(app: FastifyInstance, ctx: AppContext): App
 }
 
 const Problem = Type.Ref('Problem');
+
+/**
+ * Graceful shutdown, the request side: once close() starts, requests already in progress
+ * finish normally and go out with `Connection: close`; a request that still arrives on a
+ * kept-alive connection gets a 503 problem+json `unavailable` (with Retry-After) instead of
+ * the framework's plain JSON; new connections are refused because the listener is closed.
+ * Requires forceCloseConnections off (in-flight requests are not cut) and
+ * return503OnClosing off (this hook answers instead).
+ */
+export function installShutdownGate(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_req, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close').header('retry-after', '2');
+    return sendProblem(reply, 'unavailable', 'the server is shutting down; retry shortly');
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+}
 
 export const opsRoutes =
   (

@@ -1,0 +1,87 @@
+import { resolve } from 'node:path';
+import { BackupError, backupDataDir, restoreDataDir } from '../../server/ops/backup.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import type { IO } from '../io.js';
+import type { DataDirFlags } from './admin-ops.js';
+
+function dataDirOf(io: IO, o: DataDirFlags): string {
+  return resolve(o.dataDir ?? io.env.APPT_DATA_DIR ?? './data');
+}
+
+export async function runBackup(io: IO, o: DataDirFlags & { to: string }): Promise<void> {
+  const dir = dataDirOf(io, o);
+  try {
+    const r = await backupDataDir(dir, o.to);
+    if (o.json) io.out(`${JSON.stringify(r)}\n`);
+    else io.out(`${r.file}\n`);
+    io.err(
+      `backup of ${dir}: ${r.bytes} bytes, ${r.appointments} appointments, ${r.auditEntries} audit entries, integrity ok (${r.tookMs} ms)\n`,
+    );
+  } catch (e) {
+    if (e instanceof BackupError) throw new CliError(`backup failed: ${e.message}`, EXIT.failed);
+    throw e;
+  }
+}
+
+export async function runRestore(io: IO, o: DataDirFlags & { from: string; yes?: boolean }): Promise<void> {
+  const dir = dataDirOf(io, o);
+  if (!o.yes) {
+    if (!io.stdinTTY)
+      throw new CliError('restore replaces the database; pass --yes (no TTY to ask on)', EXIT.usage);
+    const a = await io.prompt(`Replace the database in ${dir} with ${resolve(o.from)}? [y/N] `);
+    if (!/^y(es)?$/i.test(a.trim())) {
+      io.err('nothing restored\n');
+      return;
+    }
+  }
+  try {
+    const r = restoreDataDir(dir, o.from);
+    if (o.json) io.out(`${JSON.stringify(r)}\n`);
+    else io.out(`${r.file}\n`);
+    io.err(
+      `restored ${r.appointments} appointments, ${r.auditEntries} audit entries from ${r.from}${
+        r.previous ? `; the old database is kept as ${r.previous}` : ''
+      }\n`,
+    );
+  } catch (e) {
+    if (e instanceof BackupError) throw new CliError(`restore refused: ${e.message}`, EXIT.failed);
+    throw e;
+  }
+}
+
+export async function runCheck(io: IO, o: { json?: boolean }): Promise<void> {
+  const { withRuntime, toCliError } = await import('../runtime.js');
+  await withRuntime(io, { json: o.json, replay: false }, async (rt) => {
+    let r: Awaited<ReturnType<typeof rt.client.check>>;
+    try {
+      r = await rt.client.check();
+    } catch (e) {
+      throw toCliError(e, io, Boolean(o.json));
+    }
+    if (o.json) io.out(`${JSON.stringify(r)}\n`);
+    if (r.ok) {
+      if (!o.json) io.out('ok: invariants hold and the audit chain verifies\n');
+      return;
+    }
+    const first = r.problems[0];
+    if (!o.json) for (const p of r.problems) io.out(`${p.kind}${p.id ? ` ${p.id}` : ''}: ${p.detail}\n`);
+    throw new CliError(
+      `check failed (${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}): ${first.kind}: ${first.detail}`,
+      EXIT.failed,
+    );
+  });
+}
+
+export async function runRotate(io: IO, id: string, o: { json?: boolean }): Promise<void> {
+  const { withRuntime, toCliError } = await import('../runtime.js');
+  await withRuntime(io, { json: o.json, replay: false }, async (rt) => {
+    try {
+      const t = await rt.client.rotateToken(id);
+      if (o.json) io.out(`${JSON.stringify(t)}\n`);
+      else io.out(`${t.token}\n`);
+      io.err(`token ${id} revoked; the new token (id ${t.id}) is shown once\n`);
+    } catch (e) {
+      throw toCliError(e, io, Boolean(o.json));
+    }
+  });
+}
