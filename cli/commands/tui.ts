@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { CliError, EXIT } from '../exit-codes.js';
+import type { IO } from '../io.js';
+
+export function register(program: Command, io: IO): void {
+  program
+    .command('tui')
+    .description(
+      'Open the terminal UI: upcoming/history, details, reschedule with a live hold, cancel with the fee',
+    )
+    .option('--server <url>', 'server URL (default: the saved login or APPT_SERVER)')
+    .option('--token <token>', 'API token (default: the saved login or APPT_TOKEN)')
+    .addHelpText(
+      'after',
+      `
+Keys: ? help · q quit · Tab tabs · ↑/↓ j/k move · ←/→ h/l days · Enter open/hold/confirm
+      r reschedule · t tomorrow · n next available · p pick date · c cancel · / search · d day view
+
+Examples:
+  appt login --server http://127.0.0.1:7400 --token T && appt tui
+  APPT_SERVER=http://127.0.0.1:7400 APPT_TOKEN=T appt tui`,
+    )
+    .action(async (o: { server?: string; token?: string }) => {
+      if (!io.stdinTTY || !io.isTTY)
+        throw new CliError('appt tui needs a terminal (stdin and stdout a TTY)', EXIT.usage);
+      const { loadSession } = await import('../config.js');
+      const session = loadSession(io.env);
+      const server = o.server ?? session?.server;
+      const token = o.token ?? session?.token;
+      if (!server || !token)
+        throw new CliError(
+          'not logged in: run `appt login --server URL --token T` (or set APPT_SERVER and APPT_TOKEN)',
+          EXIT.auth,
+        );
+      const { runTui } = await import('../tui/app.js');
+      await runTui({ server, token, io, me: session?.token === token ? session.me : undefined });
+    });
+}

@@ -1,0 +1,70 @@
+import { DateTime } from 'luxon';
+import type { Appointment } from '../../shared/schemas.js';
+import { formatMoney } from '../../shared/time.js';
+
+/** Screen formatting: times in the provider's zone, fixed-width columns that fit 80 columns. */
+export const localTime = (iso: string, zone: string, fmt = 'ccc yyyy-MM-dd HH:mm') =>
+  DateTime.fromISO(iso, { zone }).toFormat(fmt);
+
+export const clockTime = (ms: number) => DateTime.fromMillis(ms).toFormat('HH:mm:ss');
+
+export const money = formatMoney;
+
+export function mmss(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+export function cell(s: string, w: number): string {
+  if (w <= 0) return '';
+  if (s.length <= w) return s.padEnd(w);
+  return w <= 1 ? s.slice(0, w) : `${s.slice(0, w - 1)}…`;
+}
+
+export const STATUS_COLOR: Record<string, string> = {
+  upcoming: 'cyan',
+  confirmed: 'green',
+  rescheduled: 'yellow',
+  cancelled: 'red',
+  completed: 'gray',
+  no_show: 'magenta',
+};
+
+/** One list row split into columns sized for `width` (the year goes first when space is short). */
+export function rowColumns(a: Appointment, width: number, showCustomer: boolean) {
+  const wide = width >= 100;
+  const when = localTime(a.start, a.timezone, wide ? 'ccc yyyy-MM-dd HH:mm' : 'ccc dd LLL HH:mm');
+  const whenW = wide ? 20 : 16;
+  const price = money(a.priceCents, a.currency);
+  const status = a.status.replace('_', '-');
+  // "› " + when + 4 separators + status(12) + price(11) + a spare column
+  const rest = Math.max(12, width - (2 + whenW + 4 + 12 + 11 + 1));
+  const who = showCustomer ? Math.floor(rest / 3) : 0;
+  const prov = Math.floor((rest - who) / 2);
+  const svc = rest - who - prov;
+  return {
+    when: cell(when, whenW),
+    customer: showCustomer ? cell(a.userName, who - 1) : '',
+    provider: cell(a.providerName, prov - 1),
+    service: cell(a.serviceTitle, svc - 1),
+    status: cell(status, 12),
+    price: price.padStart(11),
+  };
+}
+
+export function signedMinutes(m: number): string {
+  if (m === 0) return 'same time';
+  const abs = Math.abs(m);
+  const txt =
+    abs >= 60 * 24
+      ? `${Math.round(abs / 1440)} d`
+      : abs >= 60
+        ? `${(abs / 60).toFixed(abs % 60 ? 1 : 0)} h`
+        : `${abs} min`;
+  return `${m < 0 ? '-' : '+'}${txt}`;
+}
+
+export function signedMoney(c: number, currency: string): string {
+  if (c === 0) return 'same price';
+  return `${c > 0 ? '+' : '-'}${money(Math.abs(c), currency)}`;
+}

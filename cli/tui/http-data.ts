@@ -1,0 +1,42 @@
+import { ApiError, type ApiClient, createClient, OfflineError } from '../../shared/client.js';
+import type { ListQuery, TuiData } from './data.js';
+import { TuiApiError, TuiOfflineError } from './data.js';
+
+/**
+ * TuiData over the shared typed API client (undici). Its ApiError / OfflineError become the
+ * TUI's own error types so screens switch on one set.
+ */
+export function httpData(server: string, token: string, client?: ApiClient): TuiData {
+  const c =
+    client ?? createClient({ baseUrl: server, token, channel: 'tui', timeoutMs: 8000, maxRetries: 1 });
+  const wrap = async <T>(p: Promise<T>): Promise<T> => {
+    try {
+      return await p;
+    } catch (e) {
+      if (e instanceof OfflineError) throw new TuiOfflineError(e.message);
+      if (e instanceof ApiError) throw new TuiApiError(e.status, e.code, e.detail, e.alternatives ?? []);
+      throw e;
+    }
+  };
+  return {
+    me: () => wrap(c.me()),
+    list(q: ListQuery) {
+      if (q.mode === 'user')
+        return wrap(c.userAppointments(q.userId, { filter: q.filter, limit: 50, cursor: q.cursor }));
+      // a search looks across all days; the day view is one day in the terminal's zone
+      if (q.q) return wrap(c.searchAppointments({ q: q.q, limit: 50, cursor: q.cursor }));
+      return wrap(c.searchAppointments({ date: q.date, tz: q.tz, limit: 50, cursor: q.cursor }));
+    },
+    detail: async (id) => (await wrap(c.appointment(id))).data,
+    availability: (p, s, d) => wrap(c.availability(p, s, d)),
+    hold: (body) => wrap(c.hold(body)),
+    release: (t) => wrap(c.release(t)),
+    reschedule: async (id, reservationToken, version, key) =>
+      (await wrap(c.reschedule(id, { reservationToken }, { idempotencyKey: key, ifMatch: version }))).data,
+    cancel: async (id, key, version) =>
+      (await wrap(c.cancel(id, {}, { idempotencyKey: key, ifMatch: version }))).data,
+    quote: (id) => wrap(c.cancellationQuote(id)),
+    alternatives: (id, kind, date) => wrap(c.alternatives(id, kind, date)),
+    close: () => c.close(),
+  };
+}

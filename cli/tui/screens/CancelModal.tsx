@@ -1,0 +1,78 @@
+import { Box, Text, useInput } from 'ink';
+import { useState } from 'react';
+import type { Appointment, CancellationQuote } from '../../../shared/schemas.js';
+import { eachKey, errorText, isOffline } from '../data.js';
+import { useEnv } from '../env.js';
+import { localTime, money } from '../format.js';
+import { useQ } from '../query.js';
+
+/** CancelConfirmationModal: fee and refund from the live quote, the policy text, No, keep / Yes, cancel. */
+export function CancelModal(p: {
+  appt: Appointment;
+  onYes(q: CancellationQuote | undefined): void;
+  onNo(): void;
+}) {
+  const env = useEnv();
+  const a = p.appt;
+  const quote = useQ(env.qc, ['quote', a.id], () => env.data.quote(a.id));
+  const [focus, setFocus] = useState<'no' | 'yes'>('no');
+  useInput(
+    eachKey((input, key) => {
+      if (input === 'y') return p.onYes(quote.data);
+      if (input === 'n' || key.escape) return p.onNo();
+      if (key.leftArrow || key.rightArrow || key.tab || input === 'h' || input === 'l')
+        return setFocus(focus === 'no' ? 'yes' : 'no');
+      if (key.return) return focus === 'yes' ? p.onYes(quote.data) : p.onNo();
+    }),
+  );
+  let fee: React.ReactNode;
+  if (quote.data)
+    fee = (
+      <>
+        <Text>
+          Fee:{' '}
+          <Text bold color={quote.data.feeCents > 0 ? 'red' : 'green'}>
+            {money(quote.data.feeCents, quote.data.currency)}
+          </Text>
+          {'  '}Refund: <Text bold>{money(quote.data.refundCents, quote.data.currency)}</Text>
+          {'  '}of {money(quote.data.priceCents, quote.data.currency)}
+        </Text>
+        <Text dimColor>Policy: {quote.data.policy}</Text>
+      </>
+    );
+  else if (quote.error)
+    fee = (
+      <>
+        <Text color="yellow">
+          {isOffline(quote.error)
+            ? 'Fee unknown while offline'
+            : `Fee quote failed: ${errorText(quote.error)}`}{' '}
+          — policy fee {money(a.cancellationPolicy.feeCents, a.currency)} after{' '}
+          {localTime(a.cancellationPolicy.refundableUntil, a.timezone)}
+        </Text>
+        <Text dimColor>Policy: {a.cancellationPolicy.text}</Text>
+        {isOffline(quote.error) && (
+          <Text color="yellow">Yes, cancel will be queued until the server is back.</Text>
+        )}
+      </>
+    );
+  else fee = <Text>Loading fee quote…</Text>;
+  return (
+    <Box flexDirection="column" borderStyle="double" borderColor="yellow" paddingX={1}>
+      <Text bold>Cancel this appointment?</Text>
+      <Text>
+        {a.serviceTitle} with {a.providerName} · {a.userName} · {localTime(a.start, a.timezone)}
+      </Text>
+      {fee}
+      <Box marginTop={1}>
+        <Text inverse={focus === 'no'}> No, keep </Text>
+        <Text dimColor> (n/Esc) </Text>
+        <Text inverse={focus === 'yes'} color="red">
+          {' '}
+          Yes, cancel{' '}
+        </Text>
+        <Text dimColor> (y)</Text>
+      </Box>
+    </Box>
+  );
+}

@@ -1,0 +1,106 @@
+import { Box, Text, useInput } from 'ink';
+import { DateTime } from 'luxon';
+import type { Alternative } from '../../../shared/schemas.js';
+import { localTime, signedMinutes, signedMoney } from '../format.js';
+
+/** Small shared pieces: the offline banner, a one-line text prompt, help, conflict modal. */
+export function OfflineBanner({ at }: { at?: string | undefined }) {
+  const when = at ? DateTime.fromISO(at).toFormat('yyyy-MM-dd HH:mm:ss') : 'never (no snapshot)';
+  return (
+    <Text color="yellow" bold>
+      offline — as of {when}
+    </Text>
+  );
+}
+
+export function Prompt(p: {
+  label: string;
+  value: string;
+  onChange(v: string): void;
+  onSubmit(v: string): void;
+  onCancel(): void;
+}) {
+  useInput((input, key) => {
+    if (key.escape) return p.onCancel();
+    if (key.return) return p.onSubmit(p.value);
+    if (key.backspace || key.delete) return p.onChange(p.value.slice(0, -1));
+    if (input && !key.ctrl && !key.meta && !key.tab && !key.upArrow && !key.downArrow)
+      p.onChange(p.value + input);
+  });
+  return (
+    <Box borderStyle="round" paddingX={1}>
+      <Text>
+        {p.label}
+        {p.value}
+        <Text inverse> </Text>
+        <Text dimColor> Enter ok · Esc back</Text>
+      </Text>
+    </Box>
+  );
+}
+
+export const HELP_LINES: [string, string][] = [
+  ['↑/↓ j/k', 'move in lists and slot grids'],
+  ['←/→ h/l', 'previous / next date chip'],
+  ['Tab', 'switch tabs (Upcoming / History / Day)'],
+  ['Enter', 'open · hold the slot · confirm a held slot'],
+  ['r', 'reschedule (tomorrow, same time preselected)'],
+  ['t / n / p', 'Tomorrow / Next available / Pick date'],
+  ['c', 'cancel (fee shown first)'],
+  ['y / n', 'in the cancel modal: Yes, cancel / No, keep'],
+  ['d', 'toggle day view / customer lists (staff)'],
+  ['[ / ]', 'previous / next day in the day view'],
+  ['/', 'search by customer or provider (staff)'],
+  ['Esc', 'back (releases a held slot)'],
+  ['?', 'this help'],
+  ['q', 'quit'],
+];
+
+export function Help() {
+  return (
+    <Box flexDirection="column" borderStyle="round" paddingX={1}>
+      <Text bold>Keys</Text>
+      {HELP_LINES.map(([k, v]) => (
+        <Text key={k}>
+          <Text color="cyan">{k.padEnd(10)}</Text> {v}
+        </Text>
+      ))}
+      <Text dimColor>Esc or ? closes</Text>
+    </Box>
+  );
+}
+
+export function ConflictModal(p: {
+  message: string;
+  wantedStart: string | undefined;
+  zone: string;
+  currency: string;
+  alternatives: Alternative[];
+  selected: number;
+}) {
+  const wanted = p.wantedStart ? Date.parse(p.wantedStart) : undefined;
+  return (
+    <Box flexDirection="column" borderStyle="double" borderColor="red" paddingX={1}>
+      <Text bold color="red">
+        Conflict: {p.message}
+      </Text>
+      {p.alternatives.length === 0 ? (
+        <Text>No alternatives nearby. Esc to pick another slot.</Text>
+      ) : (
+        <>
+          <Text>Nearest alternatives (time and price difference):</Text>
+          {p.alternatives.slice(0, 6).map((a, i) => (
+            <Text key={a.timeslotId} inverse={i === p.selected}>
+              {i === p.selected ? '›' : ' '} {localTime(a.start, p.zone)}{' '}
+              {signedMinutes(
+                wanted !== undefined ? Math.round((Date.parse(a.start) - wanted) / 60_000) : a.deltaMinutes,
+              )}{' '}
+              · {signedMoney(a.priceDeltaCents, p.currency)}
+            </Text>
+          ))}
+          <Text dimColor>↑/↓ choose · Enter hold it · Esc back</Text>
+        </>
+      )}
+    </Box>
+  );
+}
