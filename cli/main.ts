@@ -13,6 +13,7 @@ import { register as registerCancel } from './commands/cancel.js';
 import { register as registerAudit } from './commands/audit.js';
 import { register as registerExport } from './commands/export.js';
 import { register as registerQueue } from './commands/queue.js';
+import { register as registerBulk } from './commands/bulk.js';
 import { register as registerTui } from './commands/tui.js';
 
 /**
@@ -44,6 +45,7 @@ export function buildProgram(io: IO): Command {
   registerAudit(program, io);
   registerExport(program, io);
   registerQueue(program, io);
+  registerBulk(program, io);
   registerTui(program, io);
   return program;
 }
