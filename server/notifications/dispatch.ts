@@ -1,0 +1,290 @@
+import type { Appointment } from '../../shared/schemas.js';
+import { getAppointmentRow, toAppointment } from '../appointments/read.js';
+import { type Db, immediate, stmt } from '../db/open.js';
+import { newId } from '../ids.js';
+import {
+  backoffMs,
+  type Channel,
+  DEFAULT_RETRY,
+  type JobDeps,
+  messageIdFor,
+  type RetryPolicy,
+  type Template,
+} from './types.js';
+
+/** Outbox topics the dispatcher turns into deliveries; others are marked done untouched. */
+export const DELIVERY_TOPICS = [
+  'booking.confirmed',
+  'booking.cancelled',
+  'booking.rescheduled',
+  'booking.updated',
+];
+
+interface OutboxRow {
+  id: string;
+  topic: string;
+  payload: string;
+  attempts: number;
+  created_at: number;
+}
+
+export interface PlannedNotification {
+  channel: Channel;
+  recipient: string;
+  role: 'customer' | 'provider';
+}
+
+/**
+ * Which message an event deserves. booking.updated covers several changes: a booking that
+ * waits for approval ("requested") is worth an email; an attention flag is for the provider
+ * only; completed / no-show are bookkeeping and send nothing (calendar sync still runs).
+ */
+export function templateFor(topic: string, payload: Record<string, unknown>): Template | null {
+  switch (topic) {
+    case 'booking.confirmed':
+      return 'confirmed';
+    case 'booking.rescheduled':
+      return 'rescheduled';
+    case 'booking.cancelled':
+      return 'cancelled';
+    case 'booking.updated': {
+      const u = (payload.updates ?? {}) as { status?: string; needsAttention?: boolean };
+      if (u.status === 'upcoming') return 'requested';
+      if (u.needsAttention === true) return 'attention';
+      return null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** Recipients of one template for one appointment, from the current catalog. */
+export function recipientsFor(
+  db: Db,
+  config: JobDeps['config'],
+  a: Pick<Appointment, 'userId' | 'providerId'>,
+  template: Template,
+): PlannedNotification[] {
+  const user = stmt<{ email: string; phone: string | null }>(
+    db,
+    'SELECT email, phone FROM users WHERE id = ?',
+  ).get(a.userId);
+  const provider = stmt<{ email: string | null }>(db, 'SELECT email FROM providers WHERE id = ?').get(
+    a.providerId,
+  );
+  const out: PlannedNotification[] = [];
+  const forCustomer = template !== 'attention';
+  if (forCustomer && user?.email) out.push({ channel: 'email', recipient: user.email, role: 'customer' });
+  if (provider?.email) out.push({ channel: 'email', recipient: provider.email, role: 'provider' });
+  if (forCustomer && user?.phone && config.smsWebhookUrl)
+    out.push({ channel: 'sms', recipient: user.phone, role: 'customer' });
+  if (forCustomer && config.pushWebhookUrl)
+    out.push({ channel: 'push', recipient: `user:${a.userId}`, role: 'customer' });
+  return out;
+}
+
+/** Queues notifications for an event; the unique (event, channel, recipient) index makes a rerun a no-op. */
+export function queueNotifications(
+  db: Db,
+  now: number,
+  eventId: string,
+  template: Template,
+  appointment: Appointment,
+  planned: PlannedNotification[],
+  extra: Record<string, unknown>,
+): number {
+  let n = 0;
+  for (const p of planned) {
+    const payload = JSON.stringify({ template, role: p.role, appointment, eventId, ...extra });
+    n += stmt(
+      db,
+      `INSERT INTO notifications (id, event_id, appointment_id, channel, recipient, template, status, message_id,
+         payload, attempts, next_attempt_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, 0, ?, ?, ?)
+       ON CONFLICT (event_id, channel, recipient) DO NOTHING`,
+    ).run(
+      newId(),
+      eventId,
+      appointment.id,
+      p.channel,
+      p.recipient,
+      template,
+      messageIdFor(eventId, p.channel, p.recipient),
+      payload,
+      now,
+      now,
+      now,
+    ).changes;
+  }
+  return n;
+}
+
+/**
+ * Marks the appointment for a CalDAV push when its provider has a calendar. The row is
+ * state-based: the sync job pushes whatever the appointment is now, so `sequence` only
+ * moves forward and several events collapse into one push.
+ */
+export function queueCalendarSync(
+  db: Db,
+  now: number,
+  appointmentId: string,
+  providerId: string,
+  version: number,
+): number {
+  const p = stmt<{ caldav_url: string | null }>(db, 'SELECT caldav_url FROM providers WHERE id = ?').get(
+    providerId,
+  );
+  if (!p?.caldav_url) return 0;
+  return stmt(
+    db,
+    `INSERT INTO calendar_sync (id, appointment_id, provider_id, target, external_uid, sequence, status, attempts,
+       next_attempt_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+     ON CONFLICT (appointment_id, target) DO UPDATE SET sequence = max(sequence, excluded.sequence),
+       status = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at, last_error = NULL,
+       updated_at = excluded.updated_at`,
+  ).run(newId(), appointmentId, providerId, p.caldav_url, appointmentId, version, now, now).changes;
+}
+
+/** Everything one outbox event leads to; runs inside the caller's transaction. */
+export function applyEvent(
+  db: Db,
+  config: JobDeps['config'],
+  now: number,
+  row: OutboxRow,
+): { queued: number; calendar: number } {
+  if (!DELIVERY_TOPICS.includes(row.topic)) return { queued: 0, calendar: 0 };
+  const payload = JSON.parse(row.payload) as Record<string, unknown>;
+  const appointment = payload.appointment as Appointment | undefined;
+  if (!appointment?.id) throw new Error(`outbox ${row.id} (${row.topic}) carries no appointment`);
+  const template = templateFor(row.topic, payload);
+  let queued = 0;
+  if (template) {
+    const extra: Record<string, unknown> = { topic: row.topic, at: row.created_at };
+    for (const k of ['previous', 'next', 'reason', 'feeCents', 'refundCents'])
+      if (payload[k] !== undefined) extra[k] = payload[k];
+    queued = queueNotifications(
+      db,
+      now,
+      row.id,
+      template,
+      appointment,
+      recipientsFor(db, config, appointment, template),
+      extra,
+    );
+  }
+  const calendar = queueCalendarSync(db, now, appointment.id, appointment.providerId, appointment.version);
+  return { queued, calendar };
+}
+
+export interface DispatchResult {
+  events: number;
+  notifications: number;
+  calendar: number;
+  failed: number;
+}
+
+/**
+ * Drains due outbox rows. Each event is handled in one BEGIN IMMEDIATE transaction that
+ * writes its notification/calendar rows and marks the event done, so a crash either did
+ * all of it or none; a second dispatcher (another worker, another process) re-reads the
+ * status inside its own transaction and skips what is done.
+ */
+export function dispatchOutbox(
+  deps: JobDeps,
+  opts: { limit?: number; retry?: RetryPolicy } = {},
+): DispatchResult {
+  const { db, clock, config, logger } = deps;
+  const retry = opts.retry ?? DEFAULT_RETRY;
+  const res: DispatchResult = { events: 0, notifications: 0, calendar: 0, failed: 0 };
+  const due = stmt<{ id: string }>(
+    db,
+    `SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
+  ).all(clock.now(), opts.limit ?? 500);
+  for (const { id } of due) {
+    const now = clock.now();
+    try {
+      const done = immediate(db, () => {
+        const row = stmt<OutboxRow>(
+          db,
+          `SELECT id, topic, payload, attempts, created_at FROM outbox WHERE id = ? AND status = 'pending'`,
+        ).get(id);
+        if (!row) return null;
+        const r = applyEvent(db, config, now, row);
+        stmt(
+          db,
+          `UPDATE outbox SET status = 'done', processed_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?`,
+        ).run(now, id);
+        return r;
+      });
+      if (done) {
+        res.events++;
+        res.notifications += done.queued;
+        res.calendar += done.calendar;
+      }
+    } catch (err) {
+      res.failed++;
+      logger.warn({ err, outboxId: id }, 'outbox event failed; will retry');
+      immediate(db, () => {
+        const r = stmt<{ attempts: number }>(
+          db,
+          `SELECT attempts FROM outbox WHERE id = ? AND status = 'pending'`,
+        ).get(id);
+        if (!r) return;
+        const attempts = r.attempts + 1;
+        const dead = attempts >= retry.maxAttempts;
+        stmt(
+          db,
+          `UPDATE outbox SET attempts = ?, status = ?, next_attempt_at = ?, last_error = ? WHERE id = ?`,
+        ).run(
+          attempts,
+          dead ? 'dead' : 'pending',
+          now + backoffMs(attempts, retry),
+          String((err as Error)?.message ?? err).slice(0, 500),
+          id,
+        );
+      });
+    }
+  }
+  return res;
+}
+
+/** Deterministic: one reminder per appointment and start time (a move into the window earns a new one). */
+export function reminderEventId(appointmentId: string, startAt: number): string {
+  return `reminder-${appointmentId}-${startAt}`;
+}
+
+/**
+ * Queues the 24 h reminder for confirmed appointments starting within the next 24 hours
+ * that have none yet. Idempotent by its deterministic event id and the unique index.
+ */
+export function queueReminders(deps: JobDeps, opts: { windowMs?: number } = {}): number {
+  const { db, clock, config } = deps;
+  const now = clock.now();
+  const window = opts.windowMs ?? 24 * 3_600_000;
+  const rows = stmt<{ id: string; start_at: number }>(
+    db,
+    `SELECT a.id, a.start_at FROM appointments a
+      WHERE a.status IN ('confirmed','rescheduled') AND a.start_at > ? AND a.start_at <= ?
+        AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.appointment_id = a.id AND n.template = 'reminder'
+                        AND n.event_id = 'reminder-' || a.id || '-' || a.start_at)`,
+  ).all(now, now + window);
+  let n = 0;
+  for (const r of rows) {
+    n += immediate(db, () => {
+      const a = readAppointment(db, r.id);
+      if (!a || a.status === 'cancelled') return 0;
+      const eventId = reminderEventId(r.id, r.start_at);
+      return queueNotifications(db, now, eventId, 'reminder', a, recipientsFor(db, config, a, 'reminder'), {
+        topic: 'reminder',
+        at: now,
+      });
+    });
+  }
+  return n;
+}
+
+function readAppointment(db: Db, id: string): Appointment | undefined {
+  const r = getAppointmentRow(db, id);
+  return r ? toAppointment(r) : undefined;
+}
