@@ -14,6 +14,8 @@ import { register as registerAudit } from './commands/audit.js';
 import { register as registerExport } from './commands/export.js';
 import { register as registerQueue } from './commands/queue.js';
 import { register as registerBulk } from './commands/bulk.js';
+import { register as registerAdmin } from './commands/admin.js';
+import { register as registerDemo } from './commands/demo.js';
 import { register as registerTui } from './commands/tui.js';
 
 /**
@@ -46,6 +48,8 @@ export function buildProgram(io: IO): Command {
   registerExport(program, io);
   registerQueue(program, io);
   registerBulk(program, io);
+  registerAdmin(program, io);
+  registerDemo(program, io);
   registerTui(program, io);
   return program;
 }
