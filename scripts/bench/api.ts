@@ -51,7 +51,7 @@ const utcMidnight = (ms: number) => Math.floor(ms / DAY) * DAY;
  * gets 8 appointments a day (on the hour, 09:00–16:00 UTC) going back from 20 days ahead, so
  * the day measured (3 days ahead) looks the same in both sizes; only history grows.
  */
-async function buildDataset(n: number, o: ApiBenchOptions): Promise<Dataset> {
+export async function buildDataset(n: number, o: ApiBenchOptions): Promise<Dataset> {
   const dataDir = mkdtempSync(join(tmpdir(), 'appt-bench-'));
   const srv = await startAppt({ dataDir, env: RATE_ENV, ...(o.bin ? { bin: o.bin } : {}) });
   let cat: SeededCatalog;
@@ -103,7 +103,6 @@ async function buildDataset(n: number, o: ApiBenchOptions): Promise<Dataset> {
     }
   })();
   db.sqlite.pragma('wal_checkpoint(TRUNCATE)');
-  db.sqlite.exec('ANALYZE');
   db.sqlite.close();
   return { dataDir, cat, appointments: n };
 }
