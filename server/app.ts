@@ -104,6 +104,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(reservationRoutes(ctx));
   await app.register(appointmentRoutes(ctx));
   await app.register(webhookRoutes(ctx));
+  await app.register((await import('./http/routes/calendar.js')).calendarRoutes(ctx));
   await app.register(opsRoutes(ctx, { jobsRunning: opts.jobsRunning ?? (() => false), metrics }));
   await app.register(realtimePlugin(ctx));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -1,0 +1,65 @@
+import { timingSafeEqual } from 'node:crypto';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppError } from '../../shared/errors.js';
+import { type AppointmentRow, SELECT_APPT, toAppointment } from '../appointments/read.js';
+import { type Db, stmt } from '../db/open.js';
+import type { JobDeps } from '../notifications/types.js';
+import { calendarFor } from './ics.js';
+
+/** How far back a feed reaches; older history is not worth re-downloading on every poll. */
+export const FEED_HISTORY_MS = 90 * 24 * 3_600_000;
+
+interface ProviderRow {
+  id: string;
+  name: string;
+  timezone: string;
+  feed_token: string;
+}
+
+/**
+ * A provider's calendar as iCalendar (METHOD:PUBLISH): every appointment from 90 days ago
+ * on, cancelled ones included as STATUS:CANCELLED so subscribed apps drop them. The same
+ * builder as `appt export ics` (calendarFor), so UIDs and SEQUENCEs agree everywhere.
+ */
+export function providerCalendar(db: Db, providerId: string, now: number): string {
+  const p = stmt<ProviderRow>(db, 'SELECT id, name, timezone, feed_token FROM providers WHERE id = ?').get(
+    providerId,
+  );
+  if (!p) throw new AppError('not_found', `provider ${providerId} not found`);
+  const rows = stmt<AppointmentRow>(
+    db,
+    `${SELECT_APPT} WHERE a.provider_id = ? AND a.start_at >= ? ORDER BY a.start_at, a.id`,
+  ).all(providerId, now - FEED_HISTORY_MS);
+  return calendarFor(rows.map(toAppointment), {
+    name: `appt ${p.name}`,
+    method: 'PUBLISH',
+    timezone: p.timezone,
+  }).toString();
+}
+
+/** The feed behind `?token=`: a wrong or missing token is a 404, so the feed's existence is not disclosed. */
+export function providerFeed(db: Db, providerId: string, token: string | undefined, now: number): string {
+  const p = stmt<{ feed_token: string }>(db, 'SELECT feed_token FROM providers WHERE id = ?').get(providerId);
+  const a = Buffer.from(token ?? '');
+  const b = Buffer.from(p?.feed_token ?? '');
+  if (!p || a.length !== b.length || !timingSafeEqual(a, b))
+    throw new AppError('not_found', `no calendar feed for provider ${providerId} with this token`);
+  return providerCalendar(db, providerId, now);
+}
+
+/** The ICS export job: `<data-dir>/exports/<providerId>.ics` for every provider, replaced atomically. */
+export function exportIcs(deps: JobDeps): { files: number; dir: string } {
+  const { db, clock, config } = deps;
+  const dir = join(config.dataDir, 'exports');
+  mkdirSync(dir, { recursive: true });
+  const now = clock.now();
+  const ids = stmt<{ id: string }>(db, 'SELECT id FROM providers ORDER BY id').all();
+  for (const { id } of ids) {
+    const file = join(dir, `${id}.ics`);
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, providerCalendar(db, id, now));
+    renameSync(tmp, file);
+  }
+  return { files: ids.length, dir };
+}

@@ -1,0 +1,34 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { providerFeed } from '../../calendar/feed.js';
+import type { AppContext } from '../../context.js';
+
+/**
+ * The per-provider ICS feed any calendar app can subscribe to. Calendar apps cannot send
+ * a bearer token, so the feed is open and guarded by the provider's feed token instead.
+ */
+export const calendarRoutes =
+  (ctx: AppContext): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.get(
+      '/providers/:providerId/calendar.ics',
+      {
+        config: { access: 'open' },
+        schema: {
+          tags: ['calendar'],
+          summary: "A provider's appointments as an iCalendar feed (subscribe with the feed token)",
+          security: [],
+          params: Type.Object({ providerId: Type.String({ maxLength: 128 }) }),
+          querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) }),
+          response: { 200: Type.String({ description: 'text/calendar' }), 404: Type.Ref('Problem') },
+        },
+      },
+      async (req, reply) => {
+        const ics = providerFeed(ctx.db, req.params.providerId, req.query.token, ctx.clock.now());
+        return reply
+          .type('text/calendar; charset=utf-8')
+          .header('cache-control', 'private, max-age=60')
+          .send(ics);
+      },
+    );
+  };
