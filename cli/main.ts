@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './exit-codes.js';
 import { type IO, processIO } from './io.js';
 import { register as registerServe } from './commands/serve.js';
+import { register as registerWatch } from './commands/watch.js';
 import { register as registerStats } from './commands/stats.js';
 import { register as registerLogin } from './commands/login.js';
 import { register as registerList } from './commands/list.js';
@@ -37,6 +38,7 @@ export function buildProgram(io: IO): Command {
     })
     .exitOverride();
   registerServe(program, io);
+  registerWatch(program, io);
   registerStats(program, io);
   registerLogin(program, io);
   registerList(program, io);
