@@ -1,0 +1,138 @@
+import { createObject, deleteObject, updateObject } from 'tsdav';
+import { getAppointmentRow, toAppointment } from '../appointments/read.js';
+import { type Db, immediate, stmt } from '../db/open.js';
+import { backoffMs, DEFAULT_RETRY, type JobDeps, type RetryPolicy } from '../notifications/types.js';
+import { caldavObject } from './ics.js';
+
+/**
+ * A provider's CalDAV calendar, from its URL: credentials in the URL (`https://user:pass@host/cal/`)
+ * become a Basic Authorization header and are stripped from the request URL.
+ */
+export function caldavTarget(collectionUrl: string): { base: string; headers: Record<string, string> } {
+  const u = new URL(collectionUrl);
+  const headers: Record<string, string> = {};
+  if (u.username || u.password)
+    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+  u.username = '';
+  u.password = '';
+  let base = u.toString();
+  if (!base.endsWith('/')) base += '/';
+  return { base, headers };
+}
+
+export function objectUrl(collectionUrl: string, uid: string): string {
+  return `${caldavTarget(collectionUrl).base}${encodeURIComponent(uid)}.ics`;
+}
+
+interface SyncRow {
+  id: string;
+  appointment_id: string;
+  target: string;
+  external_uid: string;
+  sequence: number;
+  status: string;
+  attempts: number;
+}
+
+export interface SyncResult {
+  claimed: number;
+  pushed: number;
+  deleted: number;
+  retried: number;
+  failed: number;
+}
+
+async function ok(res: Response, what: string, allow: number[] = []): Promise<void> {
+  if ((res.status >= 200 && res.status < 300) || allow.includes(res.status)) return;
+  const text = await res.text().catch(() => '');
+  throw new Error(`${what}: HTTP ${res.status}${text ? ` ${text.slice(0, 200)}` : ''}`);
+}
+
+/**
+ * Pushes pending calendar_sync rows to their CalDAV calendars with tsdav: PUT the event
+ * (create, or update with SEQUENCE = the appointment's version) or DELETE it once the
+ * appointment is cancelled. State-based: it pushes what the appointment is now, so a
+ * crash or a rerun repeats an idempotent PUT/DELETE. A row is marked done only if no newer
+ * version arrived meanwhile (the guard on `sequence`).
+ */
+export async function syncCalendars(
+  deps: JobDeps,
+  opts: { limit?: number; leaseMs?: number; retry?: RetryPolicy; fetch?: typeof fetch } = {},
+): Promise<SyncResult> {
+  const { db, clock, logger } = deps;
+  const retry = opts.retry ?? DEFAULT_RETRY;
+  const res: SyncResult = { claimed: 0, pushed: 0, deleted: 0, retried: 0, failed: 0 };
+  const rows = claim(db, clock.now(), opts.limit ?? 50, opts.leaseMs ?? 120_000);
+  res.claimed = rows.length;
+  for (const r of rows) {
+    try {
+      const row = getAppointmentRow(db, r.appointment_id);
+      const { headers } = caldavTarget(r.target);
+      const url = objectUrl(r.target, r.external_uid);
+      const common = { url, headers, ...(opts.fetch ? { fetch: opts.fetch } : {}) };
+      let version: number;
+      let status: 'synced' | 'deleted';
+      if (!row || row.status === 'cancelled') {
+        // 404/410: already gone (deleted by hand, or a rerun) — the state we want
+        await ok(await deleteObject(common), 'CalDAV DELETE', [404, 410]);
+        version = row?.version ?? r.sequence;
+        status = 'deleted';
+        res.deleted++;
+      } else {
+        const a = toAppointment(row);
+        const data = caldavObject(a);
+        const put = {
+          ...common,
+          headers: { ...headers, 'content-type': 'text/calendar; charset=utf-8' },
+          data,
+        };
+        // first push creates; later pushes replace the object (same URL, same UID, higher SEQUENCE)
+        await ok(
+          await (r.sequence > 1 || r.attempts > 1 ? updateObject(put) : createObject(put)),
+          'CalDAV PUT',
+        );
+        version = a.version;
+        status = 'synced';
+        res.pushed++;
+      }
+      stmt(
+        db,
+        `UPDATE calendar_sync SET status = ?, sequence = ?, attempts = 0, last_error = NULL, updated_at = ?
+          WHERE id = ? AND sequence <= ?`,
+      ).run(status, version, clock.now(), r.id, version);
+    } catch (err) {
+      const attempts = r.attempts;
+      const dead = attempts >= retry.maxAttempts;
+      stmt(
+        db,
+        `UPDATE calendar_sync SET status = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND status = 'pending'`,
+      ).run(
+        dead ? 'failed' : 'pending',
+        clock.now() + backoffMs(attempts, retry),
+        String((err as Error)?.message ?? err).slice(0, 500),
+        clock.now(),
+        r.id,
+      );
+      res[dead ? 'failed' : 'retried']++;
+      logger.warn({ err, calendarSyncId: r.id, attempts }, 'calendar sync failed');
+    }
+  }
+  return res;
+}
+
+/** Takes due rows under a lease (next_attempt_at pushed ahead), one transaction, so two runs never push the same row at once. */
+function claim(db: Db, now: number, limit: number, leaseMs: number): SyncRow[] {
+  return immediate(db, () => {
+    const rows = stmt<SyncRow>(
+      db,
+      `SELECT id, appointment_id, target, external_uid, sequence, status, attempts FROM calendar_sync
+        WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
+    ).all(now, limit);
+    const take = stmt(
+      db,
+      'UPDATE calendar_sync SET next_attempt_at = ?, attempts = attempts + 1 WHERE id = ?',
+    );
+    for (const r of rows) take.run(now + leaseMs, r.id);
+    return rows.map((r) => ({ ...r, attempts: r.attempts + 1 }));
+  });
+}
