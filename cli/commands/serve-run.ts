@@ -40,12 +40,23 @@ export async function runServe(io: IO, o: ServeFlags): Promise<void> {
     io.out(`${JSON.stringify(maskedConfig(config), null, 2)}\n`);
     return;
   }
-  const srv = await startServer({ flags: config, env: {}, say: (l) => io.err(`${l}\n`) });
+  // JSON lines for machines; a person at a terminal gets pino-pretty. Both redact secrets.
+  const { makeLogger } = await import('../../server/ops/logger.js');
+  const { createContext } = await import('../../server/context.js');
+  const logger = await makeLogger(config.logLevel, { pretty: io.isTTY && config.logLevel !== 'silent' });
+  const srv = await startServer({
+    ctx: createContext(config, { logger }),
+    say: (l) => io.err(`${l}\n`),
+  });
   io.err(`listening on ${srv.url}\n`);
   const { default: closeWithGrace } = await import('close-with-grace');
+  // Bounded: in-flight requests get up to 10 s to finish, then the process exits anyway
+  // (the WAL makes that safe; the checkpoint just happens on the next start).
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) srv.ctx.logger.error({ err }, 'shutting down after an error');
     else io.err(`${signal ?? 'stop'}: shutting down\n`);
+    const t0 = Date.now();
     await srv.close();
+    io.err(`stopped in ${Date.now() - t0} ms\n`);
   });
 }
