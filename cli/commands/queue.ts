@@ -41,14 +41,16 @@ Examples:
             { header: 'ACTION' },
             { header: 'APPOINTMENT' },
             { header: 'QUEUED' },
-            { header: 'STATE', flex: true },
+            { header: 'STATE' },
+            { header: 'DETAIL', flex: true },
           ],
           items.map((q) => [
             q.id,
             q.kind,
             q.appointmentId,
             q.queuedAt,
-            q.lastError ? `conflict: ${q.lastError.code}: ${q.lastError.detail}` : 'queued',
+            q.lastError ? `conflict: ${q.lastError.code}` : 'queued',
+            q.lastError?.detail ?? q.summary ?? '',
           ]),
         ),
       );
