@@ -180,30 +180,33 @@ describe('appt watch', () => {
   });
 
   it.each([
-    ['without a login', [], {}, 4, /not logged in/],
-    ['with a revoked or unknown token', ['--provider', 'p'], { APPT_TOKEN: 'nope' }, 4, /401/],
+    ['without a login', 4, [], {}, /not logged in/],
+    ['with a revoked or unknown token', 4, ['--provider', 'p'], { APPT_TOKEN: 'nope' }, /401/],
     [
       'a staff token without --user/--provider',
+      2,
       [],
       { APPT_TOKEN: 'STAFF' },
-      2,
       /give --user U or --provider P/,
     ],
-    ['a bad --limit', ['--limit', 'abc'], { APPT_TOKEN: 'STAFF' }, 2, /--limit/],
-    ['another customer’s channel', ['--user', 'OTHER'], { APPT_TOKEN: 'USER' }, 4, /not allowed to watch/],
-  ])('fails %s (exit %i)', async (_what, args, env, code, message) => {
-    const e: Record<string, string> = { ...(env as Record<string, string>) };
-    if (e.APPT_TOKEN === 'STAFF') e.APPT_TOKEN = cat.staff;
-    if (e.APPT_TOKEN === 'USER') e.APPT_TOKEN = userToken;
-    if (e.APPT_TOKEN) e.APPT_SERVER = srv.url;
-    const w = watch(
-      (args as string[]).map((a) => (a === 'OTHER' ? otherUserId : a)),
-      e,
-    );
-    expect(await w.exit).toBe(code);
-    expect(w.err()).toMatch(message);
-    expect(w.out()).toBe('');
-  });
+    ['a bad --limit', 2, ['--limit', 'abc'], { APPT_TOKEN: 'STAFF' }, /--limit/],
+    ['another customer’s channel', 4, ['--user', 'OTHER'], { APPT_TOKEN: 'USER' }, /not allowed to watch/],
+  ] as [string, number, string[], Record<string, string>, RegExp][])(
+    'fails %s (exit %i)',
+    async (_what, code, args, env, message) => {
+      const e = { ...env };
+      if (e.APPT_TOKEN === 'STAFF') e.APPT_TOKEN = cat.staff;
+      if (e.APPT_TOKEN === 'USER') e.APPT_TOKEN = userToken;
+      if (e.APPT_TOKEN) e.APPT_SERVER = srv.url;
+      const w = watch(
+        args.map((a) => (a === 'OTHER' ? otherUserId : a)),
+        e,
+      );
+      expect(await w.exit).toBe(code);
+      expect(w.err()).toMatch(message);
+      expect(w.out()).toBe('');
+    },
+  );
 
   it('fails with exit 1 when the server cannot be reached', async () => {
     const w = watch(['--provider', 'p'], { APPT_SERVER: 'http://127.0.0.1:9', APPT_TOKEN: 'x' });
