@@ -262,7 +262,7 @@ export function App(props: AppProps) {
     main = (
       <ListScreen
         view={view}
-        setView={setView}
+        setView={(v) => setView((prev) => (typeof v === 'function' ? v(prev ?? view) : v))}
         staff={me!.role !== 'user'}
         active={active}
         width={size.columns}

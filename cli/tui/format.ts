@@ -37,8 +37,8 @@ export function rowColumns(a: Appointment, width: number, showCustomer: boolean)
   const whenW = wide ? 20 : 16;
   const price = money(a.priceCents, a.currency);
   const status = a.status.replace('_', '-');
-  // "› " + when + 4 separators + status(12) + price(11) + a spare column
-  const rest = Math.max(12, width - (2 + whenW + 4 + 12 + 11 + 1));
+  // "› " + when + 4 separators + status(13) + price(11) + a spare column
+  const rest = Math.max(12, width - (2 + whenW + 4 + 13 + 11 + 1));
   const who = showCustomer ? Math.floor(rest / 3) : 0;
   const prov = Math.floor((rest - who) / 2);
   const svc = rest - who - prov;
@@ -47,7 +47,7 @@ export function rowColumns(a: Appointment, width: number, showCustomer: boolean)
     customer: showCustomer ? cell(a.userName, who - 1) : '',
     provider: cell(a.providerName, prov - 1),
     service: cell(a.serviceTitle, svc - 1),
-    status: cell(status, 12),
+    status: cell(status, 13),
     price: price.padStart(11),
   };
 }

@@ -17,7 +17,7 @@ export type QuickKind = 'reschedule' | 'tomorrow' | 'next' | 'pick';
 
 export interface ListProps {
   view: ListView;
-  setView(v: ListView): void;
+  setView(v: ListView | ((prev: ListView) => ListView)): void;
   staff: boolean;
   active: boolean;
   width: number;
@@ -100,7 +100,8 @@ export function ListScreen(p: ListProps) {
       }
       if ((input === '[' || input === ']') && p.view.kind === 'day') {
         p.setSelected(0);
-        return p.setView({ ...p.view, q: undefined, date: addDays(p.view.date, input === '[' ? -1 : 1) });
+        const d = input === '[' ? -1 : 1;
+        return p.setView((v) => (v.kind === 'day' ? { ...v, q: undefined, date: addDays(v.date, d) } : v));
       }
       if (input === '/') {
         if (!p.staff) return env.toast('search is for staff tokens', 'error');
@@ -171,7 +172,7 @@ export function ListScreen(p: ListProps) {
             {c.provider} {c.service}{' '}
           </Text>
           {queued ? (
-            <Text color="yellow">{cell(`queued ${queued.kind}`, 12)}</Text>
+            <Text color="yellow">{cell(queued.kind === 'cancel' ? 'queued cancel' : 'queued move', 13)}</Text>
           ) : (
             <Text color={STATUS_COLOR[a.status]}>{c.status}</Text>
           )}

@@ -46,7 +46,7 @@ export function RescheduleScreen(p: {
   const today = DateTime.fromMillis(env.clock.now(), { zone }).toISODate()!;
   const [date, setDate] = useState(p.date < today ? today : p.date);
   const [target, setTarget] = useState<number | undefined>(p.target);
-  const [slot, setSlot] = useState(0);
+  const [slotChoice, setSlotChoice] = useState<number | null>(null);
   const [hold, setHold] = useState<Hold | null>(null);
   const [busy, setBusy] = useState<null | 'holding' | 'confirming'>(null);
   const [conflict, setConflict] = useState<null | {
@@ -73,35 +73,15 @@ export function RescheduleScreen(p: {
     if (avail.data && !avail.isPlaceholderData && avail.data.date === date)
       env.store.setSnapshot(snapKey, avail.data, new Date(env.clock.now()).toISOString());
   }, [avail.dataUpdatedAt]);
+  useEffect(() => {
+    if (offline) env.setOnline(false);
+  }, [offline, env.setOnline]);
   const source = avail.data && avail.data.date === date ? avail.data : snap?.data;
   const slots: Timeslot[] = source?.timeslots ?? [];
 
-  // preselect the slot nearest the wanted local time once the day's slots arrive
-  const preselected = useRef<string | null>(null);
-  useEffect(() => {
-    if (slots.length === 0 || preselected.current === date) return;
-    preselected.current = date;
-    if (target === undefined)
-      return setSlot(
-        Math.max(
-          0,
-          slots.findIndex((s) => s.status === 'available'),
-        ),
-      );
-    const want = DateTime.fromMillis(target, { zone });
-    const wantMin = want.hour * 60 + want.minute;
-    let best = 0;
-    let bestD = Number.POSITIVE_INFINITY;
-    slots.forEach((s, i) => {
-      const l = DateTime.fromISO(s.start, { zone });
-      const d = Math.abs(l.hour * 60 + l.minute - wantMin) + (s.status === 'available' ? 0 : 10_000);
-      if (d < bestD) {
-        bestD = d;
-        best = i;
-      }
-    });
-    setSlot(best);
-  }, [slots, date, target, zone]);
+  // until the user moves, the selection is the slot nearest the wanted local time (derived
+  // during render, so an Enter right after the slots arrive holds the preselected one)
+  const slot = slotChoice ?? nearestSlot(slots, target, zone, hold?.timeslotId);
 
   // the countdown: re-render every second while a hold exists
   useEffect(() => (hold ? env.clock.every(1000, () => setTick((n) => n + 1)) : undefined), [hold, env.clock]);
@@ -134,6 +114,8 @@ export function RescheduleScreen(p: {
         expiresAt: Date.parse(r.expiresAt),
         key: randomUUID(),
       });
+      const i = slots.findIndex((s) => s.id === ts.id);
+      if (i >= 0) setSlotChoice(i);
     } catch (e) {
       if (isOffline(e)) {
         queueMove(ts);
@@ -183,6 +165,8 @@ export function RescheduleScreen(p: {
     const old = patchAppointment(env.qc, { ...a, start: h.start, end: h.end, status: 'rescheduled' });
     try {
       const next = await env.data.reschedule(a.id, h.token, a.version, h.key);
+      // the hold is spent: nothing to release when the screen closes
+      holdRef.current = null;
       setHold(null);
       patchAppointment(env.qc, next);
       void env.qc.invalidateQueries({ queryKey: ['appointments'] });
@@ -217,16 +201,10 @@ export function RescheduleScreen(p: {
         if (key.return && alt) {
           setConflict(null);
           const d = DateTime.fromISO(alt.start, { zone }).toISODate()!;
-          preselected.current = d;
           setDate(d);
           setTarget(Date.parse(alt.start));
-          void doHold({ id: alt.timeslotId, start: alt.start, end: alt.end }).then(() => {
-            const idx = (
-              env.qc.getQueryData<{ timeslots: Timeslot[] }>(keys.availability(a.providerId, a.serviceId, d))
-                ?.timeslots ?? []
-            ).findIndex((s) => s.id === alt.timeslotId);
-            if (idx >= 0) setSlot(idx);
-          });
+          setSlotChoice(null);
+          void doHold({ id: alt.timeslotId, start: alt.start, end: alt.end });
         }
         return;
       }
@@ -239,10 +217,12 @@ export function RescheduleScreen(p: {
       if (key.leftArrow || input === 'h' || key.rightArrow || input === 'l') {
         const d = key.leftArrow || input === 'h' ? -1 : 1;
         setDate((cur) => (addDays(cur, d) < today ? cur : addDays(cur, d)));
+        setSlotChoice(null);
         return;
       }
-      if (key.downArrow || input === 'j') return setSlot((s) => Math.min(slots.length - 1, s + 1));
-      if (key.upArrow || input === 'k') return setSlot((s) => Math.max(0, s - 1));
+      if (key.downArrow || input === 'j')
+        return setSlotChoice((s) => Math.min(slots.length - 1, (s ?? slot) + 1));
+      if (key.upArrow || input === 'k') return setSlotChoice((s) => Math.max(0, (s ?? slot) - 1));
       if (key.return && current) {
         if (hold && hold.timeslotId === current.id && !expired) return void confirm(hold);
         if (current.status !== 'available' && !(hold && hold.timeslotId === current.id))
@@ -311,7 +291,7 @@ export function RescheduleScreen(p: {
                   >
                     {' '}
                     {label}
-                    {held ? '*' : ' '}
+                    {held ? '*' : taken ? '×' : ' '}
                   </Text>
                 );
               })}
@@ -349,7 +329,7 @@ export function RescheduleScreen(p: {
         {hold && expired && <Text dimColor> disabled · Enter holds again</Text>}
         {hold && !expired && <Text dimColor> Enter confirms</Text>}
       </Box>
-      <Text dimColor>←/→ day · ↑/↓ slot · Enter hold/confirm · Esc back (releases the hold)</Text>
+      <Text dimColor>←/→ day · ↑/↓ slot · Enter hold/confirm · × taken · Esc back (releases the hold)</Text>
       {conflict && (
         <ConflictModal
           message={conflict.message}
@@ -362,4 +342,37 @@ export function RescheduleScreen(p: {
       )}
     </Box>
   );
+}
+
+/** Index of the available slot nearest the wanted local time of day (first available without one). */
+export function nearestSlot(
+  slots: Timeslot[],
+  target: number | undefined,
+  zone: string,
+  heldId?: string | undefined,
+): number {
+  if (heldId) {
+    // our own hold shows as reserved in live updates; it stays the selection
+    const i = slots.findIndex((s) => s.id === heldId);
+    if (i >= 0) return i;
+  }
+  if (slots.length === 0) return 0;
+  if (target === undefined)
+    return Math.max(
+      0,
+      slots.findIndex((s) => s.status === 'available'),
+    );
+  const want = DateTime.fromMillis(target, { zone });
+  const wantMin = want.hour * 60 + want.minute;
+  let best = 0;
+  let bestD = Number.POSITIVE_INFINITY;
+  slots.forEach((s, i) => {
+    const l = DateTime.fromISO(s.start, { zone });
+    const d = Math.abs(l.hour * 60 + l.minute - wantMin) + (s.status === 'available' ? 0 : 10_000);
+    if (d < bestD) {
+      bestD = d;
+      best = i;
+    }
+  });
+  return best;
 }
