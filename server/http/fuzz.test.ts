@@ -544,6 +544,16 @@ describe('fuzzed requests against every endpoint', () => {
       headers: { ...auth(h.tokens.staff), 'idempotency-key': ['a', 'b'] as unknown as string },
       payload: {},
     });
+    // pagination is capped: more than 100 a page is refused, not served
+    const page = await h.app.inject({
+      method: 'GET',
+      url: '/appointments?limit=101',
+      headers: auth(h.tokens.staff),
+    });
+    expect(page.statusCode).toBe(400);
+    expect(page.json().code).toBe('validation');
+    const max = await h.app.inject({ method: 'GET', url: '/appointments?limit=100', headers: auth(h.tokens.staff) });
+    expect(max.statusCode).toBe(200);
     // Node joins repeated headers into one value ("a, b"): one key, handled like any other
     expect(twice.statusCode).toBeLessThan(500);
     const again = await h.app.inject({
