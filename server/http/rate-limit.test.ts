@@ -53,6 +53,19 @@ describe('rate limits on mutations', () => {
     expect(staff.statusCode).toBe(201);
   });
 
+  it('channel authorization (POST /realtime/auth) is not a change and never meets a 429', async () => {
+    h = await makeHarness({ config: { rateLimitUser: 60, rateLimitStaff: 60_000 } });
+    for (let i = 0; i < 70; i++) {
+      const r = await h.app.inject({
+        method: 'POST',
+        url: '/realtime/auth',
+        headers: auth(h.tokens.alice),
+        payload: { socket_id: '123.456', channel_name: `private-user.${h.ids.alice}.bookings` },
+      });
+      expect(r.statusCode).not.toBe(429);
+    }
+  });
+
   it('a staff bulk run of 1,000 changes is not throttled by default', async () => {
     h = await makeHarness({ config: { rateLimitUser: 60, rateLimitStaff: 60_000 } });
     // a release is a mutation that spends the budget like any other; unknown tokens keep it cheap

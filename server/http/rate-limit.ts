@@ -4,11 +4,16 @@ import { AppError } from '../../shared/errors.js';
 import type { AppContext } from '../context.js';
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/**
+ * POSTs that change nothing: pusher-js signs each private-channel subscription here and
+ * treats anything but 200 as a refusal, so a reconnect must never meet a 429.
+ */
+const NOT_CHANGES = new Set(['/realtime/auth']);
 
 /** The per-minute budget of changes for the request's token; 0 = unlimited. */
 export function mutationLimit(ctx: AppContext, req: FastifyRequest): number {
   const p = req.principal;
-  if (!p || READS.has(req.method)) return 0;
+  if (!p || READS.has(req.method) || NOT_CHANGES.has(req.routeOptions.url ?? '')) return 0;
   return p.role === 'user' ? ctx.config.rateLimitUser : ctx.config.rateLimitStaff;
 }
 
