@@ -175,10 +175,11 @@ export async function sendDue(
 export async function drainNotifications(
   deps: JobDeps,
   transports: Transports,
-  opts: SendOptions & { maxRounds?: number } = {},
+  opts: SendOptions & { maxRounds?: number; signal?: AbortSignal; budgetMs?: number } = {},
 ): Promise<SendResult> {
   const total: SendResult = { claimed: 0, sent: 0, retried: 0, failed: 0 };
-  for (let i = 0; i < (opts.maxRounds ?? 1000); i++) {
+  const until = Date.now() + (opts.budgetMs ?? Number.POSITIVE_INFINITY);
+  for (let i = 0; i < (opts.maxRounds ?? 1000) && !opts.signal?.aborted && Date.now() < until; i++) {
     const r = await sendDue(deps, transports, opts);
     total.claimed += r.claimed;
     total.sent += r.sent;
