@@ -285,6 +285,7 @@ export class Client {
 
   private async doReschedule(m: Mine, slot: Slot, key: string, ifMatch: number, op: string): Promise<void> {
     const held = await this.hold(slot, { appointmentId: m.id });
+    if (held && held.json?.code === 'appointment_not_active') await this.refresh(m.id);
     if (held?.status !== 201) return;
     const r = await this.keyed(
       op,
@@ -294,6 +295,7 @@ export class Client {
       { 'idempotency-key': key, 'if-match': `"${ifMatch}"` },
     );
     if (r?.status === 200) this.ack('reschedule', key, r.json);
+    else if (r && (r.status === 412 || r.status === 409)) await this.refresh(m.id);
   }
 
   private async doCancel(m: Mine, key: string, ifMatch: number, op: string): Promise<void> {
@@ -305,6 +307,15 @@ export class Client {
       { 'idempotency-key': key, 'if-match': `"${ifMatch}"` },
     );
     if (r?.status === 200) this.ack('cancel', key, r.json.appointment);
+    else if (r && (r.status === 412 || r.status === 409)) await this.refresh(m.id);
+  }
+
+  /** After a 412 or a refusal the client's copy is stale: read the appointment again. */
+  private async refresh(id: string): Promise<void> {
+    if (this.staff) return;
+    const r = await this.call('details', 'GET', `/appointments/${id}`);
+    if (r?.status === 200) this.remember(r.json);
+    else if (r?.status === 404) this.mine.delete(id);
   }
 
   async reschedule(): Promise<void> {
