@@ -31,6 +31,16 @@ describe('health', () => {
   });
 });
 
+describe('error shape', () => {
+  it('a plugin’s empty refusal (plain GET on the WebSocket endpoint) still goes out as problem+json', async () => {
+    h = await makeHarness();
+    const r = await h.app.inject({ method: 'GET', url: '/app/some-key' });
+    expect(r.statusCode).toBe(404);
+    expect(r.headers['content-type']).toContain('application/problem+json');
+    expect(r.json()).toMatchObject({ status: 404, code: 'not_found', title: 'Not found' });
+  });
+});
+
 describe('graceful close', () => {
   it('a request in flight when close() starts still completes (with Connection: close); then the port is shut', async () => {
     h = await makeHarness({ listen: true });

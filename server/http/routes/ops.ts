@@ -1,8 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AppError } from '../../../shared/errors.js';
-import { sendProblem } from '../problem.js';
+import { AppError, ERROR_STATUS, ERROR_TITLES, type ErrorCode, problemFor } from '../../../shared/errors.js';
+import { PROBLEM_TYPE, sendProblem } from '../problem.js';
+
+const EMPTY_ERROR_CODES: Record<number, ErrorCode> = {
+  400: 'validation',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  429: 'rate_limited',
+  503: 'unavailable',
+};
 import { CheckResult } from '../../../shared/schemas.js';
 import type { AppContext } from '../../context.js';
 import { stmt } from '../../db/open.js';
@@ -20,6 +31,18 @@ export function installObservability(app: FastifyInstance, ctx: AppContext): App
   const metrics = createMetrics(ctx);
   const codes = new WeakMap<FastifyRequest, string>();
   app.addHook('onSend', async (req, reply, payload) => {
+    // A plugin that refuses with an empty body (e.g. a plain GET on the WebSocket route)
+    // still owes the client a problem+json: errors have one shape here, whoever sends them.
+    if (reply.statusCode >= 400 && (payload === undefined || payload === null || payload === '')) {
+      const code =
+        EMPTY_ERROR_CODES[reply.statusCode] ?? (reply.statusCode >= 500 ? 'internal' : 'validation');
+      const body = JSON.stringify(
+        problemFor(code, `${req.method} ${req.url.split('?')[0]}: ${ERROR_TITLES[code]}`),
+      );
+      reply.type(PROBLEM_TYPE).code(ERROR_STATUS[code]);
+      codes.set(req, code);
+      return body;
+    }
     if (reply.statusCode >= 400 && typeof payload === 'string') {
       const m = /"code":"([a-z_]{1,40})"/.exec(payload.slice(0, 4096));
       if (m) codes.set(req, m[1]);
