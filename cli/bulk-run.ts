@@ -97,25 +97,36 @@ export async function runItem(
     }
     const d = (await c.appointment(it.appointmentId)).data;
     if (appliedWithKey(d, key, 'rescheduled')) return { ...base, result: 'already', start: d.start };
-    const timeslotId = await targetSlot(c, d, it.to ?? 'next-available', cache);
-    if (o.dryRun) return { ...base, result: 'dry-run', start: d.start, to: timeslotId };
-    const r = await doReschedule(
-      c,
-      {
-        appointmentId: d.id,
-        key,
-        version: d.version,
-        providerId: d.providerId,
-        serviceId: d.serviceId,
-        timeslotId,
-        userId: d.userId,
-        reason,
-      },
-      d,
-    );
-    return { ...base, result: r.outcome, start: r.appointment.start, to: timeslotId };
+    const to = it.to ?? 'next-available';
+    // concurrent items can race for the same "next available" slot: the loser looks again
+    for (let attempt = 1; ; attempt++) {
+      const timeslotId = await targetSlot(c, d, to, cache);
+      if (o.dryRun) return { ...base, result: 'dry-run', start: d.start, to: timeslotId };
+      try {
+        const r = await doReschedule(
+          c,
+          {
+            appointmentId: d.id,
+            key,
+            version: d.version,
+            providerId: d.providerId,
+            serviceId: d.serviceId,
+            timeslotId,
+            userId: d.userId,
+            reason,
+          },
+          d,
+        );
+        return { ...base, result: r.outcome, start: r.appointment.start, to: timeslotId };
+      } catch (e) {
+        if (!(to === 'next-available' && e instanceof ApiError && e.code === 'slot_taken' && attempt < 10))
+          throw e;
+      }
+    }
   } catch (e) {
-    if (e instanceof OfflineError) throw e;
+    // unreachable server or a refused token: stop the run (a re-run finishes it)
+    if (e instanceof OfflineError || (e instanceof ApiError && (e.status === 401 || e.status === 403)))
+      throw e;
     return { ...base, result: 'failed', error: errorOf(e) };
   }
 }
@@ -163,15 +174,15 @@ export async function runBulk(io: IO, action: BulkAction, o: BulkFlags): Promise
     const bar = progress(io, items.length);
     const cache = new Map<string, Promise<{ id: string; start: string }[]>>();
     let next = 0;
-    let offline: OfflineError | undefined;
+    let fatal: unknown;
     const worker = async () => {
-      while (next < items.length && !offline) {
+      while (next < items.length && !fatal) {
         const it = items[next++];
         let r: ItemResult;
         try {
           r = await runItem(rt.client, hash, it, o, cache);
         } catch (e) {
-          offline = e as OfflineError;
+          fatal = e;
           return;
         }
         counts[r.result]++;
@@ -202,11 +213,15 @@ export async function runBulk(io: IO, action: BulkAction, o: BulkFlags): Promise
     io.err(
       `bulk ${action} (plan ${hash}): ${items.length} items — ${counts.applied} applied, ${counts.already} already done, ${counts.failed} failed${counts['dry-run'] ? `, ${counts['dry-run']} dry-run` : ''} in ${secs.toFixed(1)} s (${summary.itemsPerSecond}/s)\n`,
     );
-    if (offline)
+    if (fatal instanceof OfflineError)
       throw new CliError(
-        `offline — ${offline.message}; nothing queued: re-run the same plan when the server is back`,
+        `offline — ${fatal.message}; nothing queued: re-run the same plan when the server is back`,
         EXIT.failed,
       );
+    if (fatal) {
+      const { toCliError } = await import('./runtime.js');
+      throw toCliError(fatal, io, false);
+    }
     if (counts.failed) throw new CliError(`${counts.failed} item(s) failed`, EXIT.failed);
   });
 }

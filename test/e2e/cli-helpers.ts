@@ -137,7 +137,12 @@ export async function bookMany(
     Array.from({ length: concurrency }, async () => {
       while (next < todo.length) {
         const i = next++;
-        out[i] = await book(base, token, { ...c, timeslotId: todo[i].id });
+        out[i] = await book(base, token, {
+          providerId: c.providerId,
+          serviceId: c.serviceId,
+          userId: c.userId,
+          timeslotId: todo[i].id,
+        });
       }
     }),
   );
