@@ -215,6 +215,50 @@ describe('appt watch', () => {
   });
 });
 
+describe('appt watch with a real sweeper', () => {
+  it('a hold that lapses (TTL 1 s) is announced as available again by the server’s own sweep', async () => {
+    const s = await startServerProcess({
+      args: ['--reservation-ttl', '1'],
+      env: { APPT_RATE_LIMIT_STAFF: '0' },
+    });
+    try {
+      const c = await seedCatalog(s.url, s.adminToken);
+      const w = watch(['--provider', c.providerId, '--json', '--limit', '2'], {
+        APPT_SERVER: s.url,
+        APPT_TOKEN: c.staff,
+      });
+      await w.waitErr(/watching provider/);
+      const slots = (
+        await api(
+          s.url,
+          c.staff,
+          'GET',
+          `/providers/${c.providerId}/availability?serviceId=${c.s30}&date=tomorrow`,
+        )
+      ).json.timeslots;
+      const hold = await api(s.url, c.staff, 'POST', '/reservations', {
+        providerId: c.providerId,
+        serviceId: c.s30,
+        timeslotId: slots[1].id,
+      });
+      expect(hold.status).toBe(201);
+      expect(await w.exit).toBe(0);
+      const [held, lapsed] = w
+        .out()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(held.data).toMatchObject({ timeslotId: slots[1].id, status: 'reserved' });
+      expect(lapsed.data).toMatchObject({ timeslotId: slots[1].id, status: 'available' });
+      // expiry after 1 s, the sweep runs every second
+      expect(Date.parse(lapsed.at) - Date.parse(held.at)).toBeLessThan(3500);
+    } finally {
+      await s.stop();
+      s.cleanup();
+    }
+  }, 60_000);
+});
+
 describe('appt watch across a server restart', () => {
   it('reconnects by itself and keeps printing events', async () => {
     const port = await freePort();
