@@ -70,6 +70,8 @@ export function startJobs(ctx: AppContext, opts: JobOptions = {}): Jobs {
       jobs: JOBS.map((j) => ({
         name: j.name,
         path: entry,
+        // timeout 0: run once at start (catch up after a restart), then every interval
+        timeout: 0,
         interval: interval(j.name, j.intervalMs),
         worker: { workerData: { job: j.name, config: ctx.config } },
       })),
