@@ -2,8 +2,15 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError, ERROR_STATUS, ERROR_TITLES, type ErrorCode, problemFor } from '../../../shared/errors.js';
+import { CheckResult } from '../../../shared/schemas.js';
+import type { AppContext } from '../../context.js';
+import { stmt } from '../../db/open.js';
+import { checkInvariants } from '../../invariants/check.js';
+import { type AppMetrics, createMetrics } from '../../ops/metrics.js';
+import { parseSince, StatsResult, statsSince } from '../../ops/stats.js';
 import { PROBLEM_TYPE, sendProblem } from '../problem.js';
 
+/** The code for an error a plugin sent without a body, by its status. */
 const EMPTY_ERROR_CODES: Record<number, ErrorCode> = {
   400: 'validation',
   401: 'unauthorized',
@@ -14,12 +21,6 @@ const EMPTY_ERROR_CODES: Record<number, ErrorCode> = {
   429: 'rate_limited',
   503: 'unavailable',
 };
-import { CheckResult } from '../../../shared/schemas.js';
-import type { AppContext } from '../../context.js';
-import { stmt } from '../../db/open.js';
-import { checkInvariants } from '../../invariants/check.js';
-import { type AppMetrics, createMetrics } from '../../ops/metrics.js';
-import { parseSince, StatsResult, statsSince } from '../../ops/stats.js';
 
 /**
  * Metrics and request logs for every request of the app: one onSend hook notes the
