@@ -62,6 +62,8 @@ export function App(props: AppProps) {
   const { exit } = useApp();
   const clock = props.clock ?? systemClock;
   const qc = useMemo(makeQueryClient, []);
+  // cached queries hold garbage-collection timers that would keep the process alive after quit
+  useEffect(() => () => qc.clear(), [qc]);
   const size = useSize(props.size);
   const [me, setMe] = useState<Me | null>(null);
   const [meError, setMeError] = useState<string | null>(null);
@@ -128,13 +130,27 @@ export function App(props: AppProps) {
       }
     : null;
 
-  // realtime: patch the cache from booking and timeslot events
-  const providerId =
-    stack[stack.length - 1]?.name === 'reschedule' ? (stack[stack.length - 1] as any).appt.providerId : '';
+  // realtime: a customer follows their bookings channel; staff follow every provider's
+  // availability channel (a booking change anywhere shows up there); the reschedule screen
+  // adds its provider so taken slots grey out live
+  const [staffProviders, setStaffProviders] = useState<string[]>([]);
+  useEffect(() => {
+    if (!me || me.role === 'user' || !props.data.providers) return;
+    props.data.providers().then(
+      (ps) => setStaffProviders(ps.map((p) => p.id)),
+      () => {},
+    );
+  }, [me, props.data]);
+  const topScreen = stack[stack.length - 1];
+  const providerKey = [
+    ...new Set([...staffProviders, ...(topScreen?.name === 'reschedule' ? [topScreen.appt.providerId] : [])]),
+  ]
+    .sort()
+    .join(',');
   useEffect(() => {
     if (!props.realtime || !me) return;
     return props.realtime.start(
-      { ...(me.userId ? { userId: me.userId } : {}), providerIds: providerId ? [providerId] : [] },
+      { ...(me.userId ? { userId: me.userId } : {}), providerIds: providerKey ? providerKey.split(',') : [] },
       (e) => {
         if (e.type === 'booking') {
           if (e.appointment) patchAppointment(qc, e.appointment);
@@ -149,9 +165,13 @@ export function App(props: AppProps) {
           void qc.invalidateQueries({ queryKey: ['appointments'] });
         }
       },
-      (s) => setRt(s),
+      (s) => {
+        setRt(s);
+        // messages sent while away are not replayed: refetch on (re)connect
+        if (s === 'connected') void qc.invalidateQueries();
+      },
     );
-  }, [props.realtime, me, providerId, qc]);
+  }, [props.realtime, me, providerKey, qc]);
 
   // offline: probe until the server answers, then replay the queue; realtime down: poll
   const pollMs = props.pollMs ?? 1500;

@@ -2,6 +2,7 @@ import { render } from 'ink';
 import type { Me } from '../../shared/schemas.js';
 import { configTuiStore, type RealtimeFeed, type TuiStore } from './data.js';
 import { httpData } from './http-data.js';
+import { pusherFeed } from './realtime.js';
 import { App } from './Shell.js';
 
 export { App } from './Shell.js';
@@ -26,7 +27,7 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
   const conf = openStore(env);
   const store = opts.store ?? configTuiStore(conf, server);
   const me = opts.me ?? (conf.data().token === opts.token ? conf.data().me : undefined);
-  const realtime = opts.realtime ?? (await loadRealtime(server, opts.token));
+  const realtime = opts.realtime ?? pusherFeed(server, opts.token);
   const tty = Boolean(process.stdout.isTTY);
   if (tty) process.stdout.write('\x1b[?1049h\x1b[H');
   const data = httpData(server, opts.token);
@@ -42,15 +43,5 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
   } finally {
     if (tty) process.stdout.write('\x1b[?1049l');
     await data.close?.().catch(() => {});
-  }
-}
-
-/** The realtime feed, when the shared pusher-js client is available. */
-async function loadRealtime(server: string, token: string): Promise<RealtimeFeed | undefined> {
-  try {
-    const { pusherFeed } = await import('./realtime.js');
-    return pusherFeed(server, token);
-  } catch {
-    return undefined;
   }
 }

@@ -45,6 +45,8 @@ export interface TuiData {
   cancel(id: string, idempotencyKey: string, version?: number): Promise<CancelResult>;
   quote(id: string): Promise<CancellationQuote>;
   alternatives(id: string, kind: AltKind, date?: string): Promise<{ timezone: string; items: Alternative[] }>;
+  /** every provider (staff follow their availability channels) */
+  providers?(): Promise<{ id: string }[]>;
   /** closes kept-alive connections so the process can exit */
   close?(): Promise<void>;
 }

@@ -37,6 +37,7 @@ export function httpData(server: string, token: string, client?: ApiClient): Tui
       (await wrap(c.cancel(id, {}, { idempotencyKey: key, ifMatch: version }))).data,
     quote: (id) => wrap(c.cancellationQuote(id)),
     alternatives: (id, kind, date) => wrap(c.alternatives(id, kind, date)),
+    providers: async () => (await wrap(c.providers())).items,
     close: () => c.close(),
   };
 }

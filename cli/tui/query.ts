@@ -22,8 +22,10 @@ export const AVAILABILITY_STALE_MS = STALE.availability;
 export function makeQueryClient(): QueryClient {
   return new QueryClient({
     defaultOptions: {
-      // offline is handled by the TUI (snapshots, queue); retries would only delay that
-      queries: { retry: false, networkMode: 'always', gcTime: 10 * 60_000 },
+      // offline is handled by the TUI (snapshots, queue); retries would only delay that.
+      // gcTime Infinity: no garbage-collection timers, which would keep the process alive
+      // after quit; a session visits few enough keys to keep them all
+      queries: { retry: false, networkMode: 'always', gcTime: Number.POSITIVE_INFINITY },
       mutations: { retry: false, networkMode: 'always' },
     },
   });

@@ -109,6 +109,7 @@ describe.skipIf(!haveTmux)('appt tui in tmux against a real server', () => {
     expect(screen).toContain('Upcoming');
     expect(screen).toContain('History');
     expect(screen).toMatch(/online/);
+    await tmux.waitFor('realtime connected', 10_000);
   });
 
   it('moves an appointment to tomorrow at the same time in 3 keys, with a visible countdown', async () => {
