@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { execa } from 'execa';
+import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerAdminOps } from '../../cli/commands/admin-ops.js';
 import { CliError, EXIT } from '../../cli/exit-codes.js';
@@ -113,6 +114,16 @@ describe('graceful shutdown (real server process)', () => {
     expect(slots.length).toBe(80);
     expect(readdirSync(join(dataDir, 'run')).length).toBe(1);
 
+    // a realtime subscriber: on shutdown it must get a proper close code (1001 going away)
+    const rt = await api(srv.url, cat.staff, 'GET', '/realtime/config');
+    const ws = new WebSocket(`ws://127.0.0.1:${new URL(srv.url).port}/app/${rt.json.key}?protocol=7`);
+    const wsOpen = new Promise<void>((r, j) => {
+      ws.once('message', () => r());
+      ws.once('error', j);
+    });
+    const wsClosed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    await wsOpen;
+
     // 80 hold+book flows, 16 at a time; SIGTERM lands after the first 20 bookings answer
     type Outcome = Awaited<ReturnType<typeof post>>;
     const results: { hold?: Outcome; book?: Outcome }[] = slots.map(() => ({}));
@@ -154,6 +165,7 @@ describe('graceful shutdown (real server process)', () => {
     const drainMs = Date.now() - killedAt;
     expect(drainMs).toBeLessThan(10_000); // close-with-grace's bound
     expect(srv.stderr()).toMatch(/SIGTERM: shutting down/);
+    expect(await wsClosed).toBe(1001);
 
     // every answer is a success or a clean refusal; every failure is at the connection
     const all = results.flatMap((r) => [r.hold, r.book]).filter((x): x is Outcome => x !== undefined);
