@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
@@ -6,6 +6,7 @@ import { encodeTimeslotId } from '../../server/availability/slots.js';
 import { openDb } from '../../server/db/open.js';
 import { startBaseline } from './baselines.js';
 import {
+  type CannonRequest,
   type CannonResult,
   cannon,
   type Figure,
@@ -33,6 +34,8 @@ export interface ApiBenchOptions {
   connections: number;
   small: number;
   large: number;
+  /** measured turns per target, interleaved across targets */
+  rounds: number;
   bin?: string;
   log?: (line: string) => void;
 }
@@ -107,13 +110,6 @@ export async function buildDataset(n: number, o: ApiBenchOptions): Promise<Datas
   return { dataDir, cat, appointments: n };
 }
 
-interface ApiRun {
-  list: CannonResult;
-  availability: CannonResult;
-  hold?: CannonResult;
-  holdKeyed?: CannonResult;
-}
-
 /** Slot i of a rotation over every provider's 09:00–16:30 UTC slots, from 25 days ahead. */
 function slotBody(cat: SeededCatalog, i: number, firstDay: number) {
   const P = cat.providers.length;
@@ -123,40 +119,89 @@ function slotBody(cat: SeededCatalog, i: number, firstDay: number) {
   return { providerId: p.id, serviceId: p.serviceId, timeslotId: encodeTimeslotId(p.serviceId, start) };
 }
 
-async function runApi(ds: Dataset, o: ApiBenchOptions, writes: boolean): Promise<ApiRun> {
-  const srv = await startAppt({ dataDir: ds.dataDir, env: RATE_ENV, ...(o.bin ? { bin: o.bin } : {}) });
-  try {
-    const u = ds.cat.users[0]!;
-    const p = ds.cat.providers[0]!;
-    const auth = { authorization: `Bearer ${u.token}` };
-    const date = new Date(utcMidnight(Date.now()) + 3 * DAY).toISOString().slice(0, 10);
-    const listReq = [{ method: 'GET', path: `/users/${u.id}/appointments?limit=20`, headers: auth }];
-    const availReq = [
-      {
-        method: 'GET',
-        path: `/providers/${p.id}/availability?serviceId=${p.serviceId}&date=${date}`,
-        headers: auth,
-      },
-    ];
-    const w = Math.min(2, o.seconds);
-    await cannon(srv.url, { seconds: w, connections: o.connections, requests: listReq });
-    const list = await cannon(srv.url, { seconds: o.seconds, connections: o.connections, requests: listReq });
-    await cannon(srv.url, { seconds: w, connections: o.connections, requests: availReq });
-    const availability = await cannon(srv.url, {
-      seconds: o.seconds,
+/** One measured target: a URL and the requests autocannon sends to it. */
+interface Target {
+  name: string;
+  url: string;
+  requests: CannonRequest[];
+}
+
+/** Pools the rounds of one target: req/s over all rounds, median p50/p99 of the rounds. */
+function pooled(rs: CannonResult[]): CannonResult {
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const sum = (f: (r: CannonResult) => number) => rs.reduce((a, r) => a + f(r), 0);
+  return {
+    rps: sum((r) => r.rps) / rs.length,
+    p50: med(rs.map((r) => r.p50)),
+    p99: med(rs.map((r) => r.p99)),
+    total: sum((r) => r.total),
+    ok: sum((r) => r.ok),
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+  };
+}
+
+/**
+ * Every target is warmed up, then measured in `rounds` short turns, interleaved, so that
+ * a burst of other work on the machine lands on all of them alike rather than on one.
+ */
+async function interleaved(targets: Target[], o: ApiBenchOptions): Promise<Map<string, CannonResult>> {
+  const rounds = Math.max(1, Math.min(o.rounds, Math.floor(o.seconds)));
+  const per = o.seconds / rounds;
+  for (const t of targets)
+    await cannon(t.url, {
+      seconds: Math.min(2, o.seconds),
       connections: o.connections,
-      requests: availReq,
+      requests: t.requests,
     });
-    if (!writes) return { list, availability };
-    let n = 0;
-    const firstDay = utcMidnight(Date.now()) + 25 * DAY;
-    const holdReq = (keyed: boolean) => [
+  const got = new Map<string, CannonResult[]>(targets.map((t) => [t.name, []]));
+  for (let r = 0; r < rounds; r++)
+    for (const t of targets)
+      got
+        .get(t.name)!
+        .push(await cannon(t.url, { seconds: per, connections: o.connections, requests: t.requests }));
+  return new Map([...got].map(([k, v]) => [k, pooled(v)]));
+}
+
+function readTargets(name: string, url: string, ds: Dataset): Target[] {
+  const u = ds.cat.users[0]!;
+  const p = ds.cat.providers[0]!;
+  const auth = { authorization: `Bearer ${u.token}` };
+  const date = new Date(utcMidnight(Date.now()) + 3 * DAY).toISOString().slice(0, 10);
+  return [
+    {
+      name: `list ${name}`,
+      url,
+      requests: [{ method: 'GET', path: `/users/${u.id}/appointments?limit=20`, headers: auth }],
+    },
+    {
+      name: `availability ${name}`,
+      url,
+      requests: [
+        {
+          method: 'GET',
+          path: `/providers/${p.id}/availability?serviceId=${p.serviceId}&date=${date}`,
+          headers: auth,
+        },
+      ],
+    },
+  ];
+}
+
+function holdTarget(name: string, url: string, ds: Dataset, keyed: boolean, counter: { n: number }): Target {
+  const auth = { authorization: `Bearer ${ds.cat.users[0]!.token}` };
+  const firstDay = utcMidnight(Date.now()) + 25 * DAY;
+  return {
+    name,
+    url,
+    requests: [
       {
         method: 'POST',
         path: '/reservations',
         headers: { ...auth, 'content-type': 'application/json' },
         setupRequest: (req: any) => {
-          const i = n++;
+          const i = counter.n++;
           return {
             ...req,
             ...(keyed ? { headers: { ...req.headers, 'idempotency-key': `bench-${i}` } } : {}),
@@ -164,56 +209,36 @@ async function runApi(ds: Dataset, o: ApiBenchOptions, writes: boolean): Promise
           };
         },
       },
-    ];
-    await cannon(srv.url, { seconds: w, connections: o.connections, requests: holdReq(false) });
-    const hold = await cannon(srv.url, {
-      seconds: o.seconds,
-      connections: o.connections,
-      requests: holdReq(false),
-    });
-    const holdKeyed = await cannon(srv.url, {
-      seconds: o.seconds,
-      connections: o.connections,
-      requests: holdReq(true),
-    });
-    return { list, availability, hold, holdKeyed };
-  } finally {
-    await srv.stop();
-  }
+    ],
+  };
 }
 
-async function runBaseline(kind: 'read' | 'write', dbPath: string, o: ApiBenchOptions, userId: string) {
-  const b = await startBaseline(kind, dbPath);
-  try {
-    let n = 0;
-    const firstDay = utcMidnight(Date.now()) + 25 * DAY;
-    const req =
-      kind === 'read'
-        ? [{ method: 'GET', path: `/users/${userId}/appointments` }]
-        : [
-            {
-              method: 'POST',
-              path: '/holds',
-              headers: { 'content-type': 'application/json' },
-              setupRequest: (r: any) => {
-                const i = n++;
-                const start = firstDay + Math.floor(i / 160) * DAY + 9 * HOUR + (i % 16) * 1_800_000;
-                return {
-                  ...r,
-                  body: JSON.stringify({
-                    providerId: `p${Math.floor(i / 16) % 10}`,
-                    start,
-                    end: start + 1_800_000,
-                  }),
-                };
-              },
-            },
-          ];
-    await cannon(b.url, { seconds: Math.min(2, o.seconds), connections: o.connections, requests: req });
-    return await cannon(b.url, { seconds: o.seconds, connections: o.connections, requests: req });
-  } finally {
-    await b.stop();
-  }
+function bareWriteTarget(url: string): Target {
+  let n = 0;
+  const firstDay = utcMidnight(Date.now()) + 25 * DAY;
+  return {
+    name: 'bare write',
+    url,
+    requests: [
+      {
+        method: 'POST',
+        path: '/holds',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (r: any) => {
+          const i = n++;
+          const start = firstDay + Math.floor(i / 160) * DAY + 9 * HOUR + (i % 16) * 1_800_000;
+          return {
+            ...r,
+            body: JSON.stringify({
+              providerId: `p${Math.floor(i / 16) % 10}`,
+              start,
+              end: start + 1_800_000,
+            }),
+          };
+        },
+      },
+    ],
+  };
 }
 
 const ok = (c: CannonResult) => (c.non2xx || c.errors ? ` (${c.non2xx} non-2xx, ${c.errors} errors)` : '');
@@ -221,70 +246,66 @@ const ok = (c: CannonResult) => (c.non2xx || c.errors ? ` (${c.non2xx} non-2xx, 
 export async function runApiBench(o: ApiBenchOptions): Promise<Figure[]> {
   const log = o.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   log(
-    `api bench: ${o.seconds} s per run, ${o.connections} connections, autocannon in this process, server and baselines in their own processes (127.0.0.1)`,
+    `api bench: ${o.seconds} s per target in ${o.rounds} interleaved rounds, ${o.connections} connections, autocannon in this process, server and baselines in their own processes (127.0.0.1)`,
   );
-  log(`rate limits: APPT_RATE_LIMIT_USER=0 APPT_RATE_LIMIT_STAFF=0 (both off); synchronous=FULL, WAL`);
+  log('rate limits: APPT_RATE_LIMIT_USER=0 APPT_RATE_LIMIT_STAFF=0 (both off); synchronous=FULL, WAL');
   log(
     `datasets: ${fmt(o.small)} and ${fmt(o.large)} appointments; catalog via the admin API, appointments inserted directly with SQL (read benchmark)`,
   );
   const small = await buildDataset(o.small, o);
   const dirs = [small.dataDir];
+  const procs: { stop(): Promise<unknown> }[] = [];
   try {
-    const bareRead = await runBaseline('read', join(small.dataDir, 'appt.db'), o, small.cat.users[0]!.id);
-    const a = await runApi(small, o, true);
-    const scratch = mkdtempSync(join(tmpdir(), 'appt-bare-'));
-    dirs.push(scratch);
-    const bareWrite = await runBaseline('write', join(scratch, 'bare.db'), o, '');
     const large = await buildDataset(o.large, o);
     dirs.push(large.dataDir);
-    const b = await runApi(large, o, false);
-
-    const rows: (string | number)[][] = [
+    const scratch = mkdtempSync(join(tmpdir(), 'appt-bare-'));
+    dirs.push(scratch);
+    // the bare read route gets its own copy of the small database: the same rows, no writer
+    copyFileSync(join(small.dataDir, 'appt.db'), join(scratch, 'read.db'));
+    const env = { env: RATE_ENV, ...(o.bin ? { bin: o.bin } : {}) };
+    const s = await startAppt({ dataDir: small.dataDir, ...env });
+    procs.push(s);
+    const l = await startAppt({ dataDir: large.dataDir, ...env });
+    procs.push(l);
+    const br = await startBaseline('read', join(scratch, 'read.db'));
+    procs.push(br);
+    const bw = await startBaseline('write', join(scratch, 'write.db'));
+    procs.push(bw);
+    const counter = { n: 0 };
+    const u0 = small.cat.users[0]!.id;
+    const r = await interleaved(
       [
-        'bare GET 20 rows (prepared stmt)',
-        fmt(bareRead.rps),
-        fmt(bareRead.p50),
-        fmt(bareRead.p99) + ok(bareRead),
+        { name: 'bare read', url: br.url, requests: [{ method: 'GET', path: `/users/${u0}/appointments` }] },
+        ...readTargets('small', s.url, small),
+        bareWriteTarget(bw.url),
+        holdTarget('hold', s.url, small, false, counter),
+        holdTarget('hold keyed', s.url, small, true, counter),
+        ...readTargets('large', l.url, large),
       ],
-      [
-        'GET /users/{id}/appointments?limit=20',
-        fmt(a.list.rps),
-        fmt(a.list.p50),
-        fmt(a.list.p99) + ok(a.list),
-      ],
-      [
-        'bare POST check-and-insert tx',
-        fmt(bareWrite.rps),
-        fmt(bareWrite.p50),
-        fmt(bareWrite.p99) + ok(bareWrite),
-      ],
-      ['POST /reservations', fmt(a.hold!.rps), fmt(a.hold!.p50), fmt(a.hold!.p99) + ok(a.hold!)],
-      [
-        'POST /reservations + Idempotency-Key',
-        fmt(a.holdKeyed!.rps),
-        fmt(a.holdKeyed!.p50),
-        fmt(a.holdKeyed!.p99) + ok(a.holdKeyed!),
-      ],
-      [
-        `availability (${fmt(o.small)} appts)`,
-        fmt(a.availability.rps),
-        fmt(a.availability.p50),
-        fmt(a.availability.p99),
-      ],
-      [`list (${fmt(o.large)} appts)`, fmt(b.list.rps), fmt(b.list.p50), fmt(b.list.p99) + ok(b.list)],
-      [
-        `availability (${fmt(o.large)} appts)`,
-        fmt(b.availability.rps),
-        fmt(b.availability.p50),
-        fmt(b.availability.p99),
-      ],
-    ];
+      o,
+    );
+    const g = (k: string) => r.get(k)!;
+    const row = (label: string, k: string) => [label, fmt(g(k).rps), fmt(g(k).p50), fmt(g(k).p99) + ok(g(k))];
     log('');
-    log(table(['run', 'req/s', 'p50 ms', 'p99 ms'], rows));
-    const readRatio = a.list.rps / bareRead.rps;
-    const writeRatio = a.hold!.rps / bareWrite.rps;
-    const listGrowth = b.list.p99 / Math.max(1, a.list.p99);
-    const availGrowth = b.availability.p99 / Math.max(1, a.availability.p99);
+    log(
+      table(
+        ['run', 'req/s', 'p50 ms', 'p99 ms'],
+        [
+          row('bare GET 20 rows (prepared stmt)', 'bare read'),
+          row('GET /users/{id}/appointments?limit=20', 'list small'),
+          row('bare POST check-and-insert tx', 'bare write'),
+          row('POST /reservations', 'hold'),
+          row('POST /reservations + Idempotency-Key', 'hold keyed'),
+          row(`availability (${fmt(o.small)} appts)`, 'availability small'),
+          row(`list (${fmt(o.large)} appts)`, 'list large'),
+          row(`availability (${fmt(o.large)} appts)`, 'availability large'),
+        ],
+      ),
+    );
+    const readRatio = g('list small').rps / g('bare read').rps;
+    const writeRatio = g('hold').rps / g('bare write').rps;
+    const listGrowth = g('list large').p99 / Math.max(1, g('list small').p99);
+    const availGrowth = g('availability large').p99 / Math.max(1, g('availability small').p99);
     const figures: Figure[] = [
       {
         label: 'list ÷ bare 20-row route (req/s)',
@@ -300,13 +321,19 @@ export async function runApiBench(o: ApiBenchOptions): Promise<Figure[]> {
         aim: '>= 0.5',
         ok: writeRatio >= 0.5,
       },
-      { label: 'POST /reservations with key ÷ bare', value: a.holdKeyed!.rps / bareWrite.rps, unit: 'x' },
-      { label: 'list req/s', value: a.list.rps, unit: 'req/s' },
-      { label: 'bare read req/s', value: bareRead.rps, unit: 'req/s' },
-      { label: 'POST /reservations req/s', value: a.hold!.rps, unit: 'req/s' },
-      { label: 'bare write req/s', value: bareWrite.rps, unit: 'req/s' },
-      { label: 'list p99', value: a.list.p99, unit: 'ms' },
-      { label: 'POST /reservations p99', value: a.hold!.p99, unit: 'ms' },
+      {
+        label: 'POST /reservations with key ÷ bare',
+        value: g('hold keyed').rps / g('bare write').rps,
+        unit: 'x',
+      },
+      { label: 'list req/s', value: g('list small').rps, unit: 'req/s' },
+      { label: 'bare read req/s', value: g('bare read').rps, unit: 'req/s' },
+      { label: 'POST /reservations req/s', value: g('hold').rps, unit: 'req/s' },
+      { label: 'bare write req/s', value: g('bare write').rps, unit: 'req/s' },
+      { label: 'list p99', value: g('list small').p99, unit: 'ms' },
+      { label: 'bare read p99', value: g('bare read').p99, unit: 'ms' },
+      { label: 'POST /reservations p99', value: g('hold').p99, unit: 'ms' },
+      { label: 'bare write p99', value: g('bare write').p99, unit: 'ms' },
       {
         label: `list p99 ${o.large} ÷ ${o.small} appts`,
         value: listGrowth,
@@ -321,10 +348,10 @@ export async function runApiBench(o: ApiBenchOptions): Promise<Figure[]> {
         aim: '<= 1.5',
         ok: availGrowth <= 1.5,
       },
-      { label: `list p99 @${o.small}`, value: a.list.p99, unit: 'ms' },
-      { label: `list p99 @${o.large}`, value: b.list.p99, unit: 'ms' },
-      { label: `availability p99 @${o.small}`, value: a.availability.p99, unit: 'ms' },
-      { label: `availability p99 @${o.large}`, value: b.availability.p99, unit: 'ms' },
+      { label: `list p99 @${o.small}`, value: g('list small').p99, unit: 'ms' },
+      { label: `list p99 @${o.large}`, value: g('list large').p99, unit: 'ms' },
+      { label: `availability p99 @${o.small}`, value: g('availability small').p99, unit: 'ms' },
+      { label: `availability p99 @${o.large}`, value: g('availability large').p99, unit: 'ms' },
     ];
     log('');
     log(
@@ -337,6 +364,7 @@ export async function runApiBench(o: ApiBenchOptions): Promise<Figure[]> {
     );
     return figures;
   } finally {
+    for (const p of procs) await p.stop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 }
@@ -349,9 +377,10 @@ function arg(name: string, def: number): number {
 if (isMain(import.meta.url)) {
   const binIdx = process.argv.indexOf('--bin');
   runApiBench({
-    seconds: arg('seconds', 6),
+    seconds: arg('seconds', 9),
     connections: arg('connections', 10),
     small: arg('small', 2_000),
+    rounds: arg('rounds', 3),
     large: arg('large', 200_000),
     ...(binIdx > 0 ? { bin: process.argv[binIdx + 1]! } : {}),
   }).then(
