@@ -1,18 +1,34 @@
-import { exportIcs } from '../calendar/feed.js';
 import { syncCalendars } from '../calendar/caldav.js';
+import { exportIcs } from '../calendar/feed.js';
 import { dispatchOutbox, queueReminders } from '../notifications/dispatch.js';
-import { closeTransports, drainNotifications, transportsFrom } from '../notifications/send.js';
+import { closeTransports, sendDue, transportsFrom } from '../notifications/send.js';
 import type { JobDeps } from '../notifications/types.js';
 import { prune } from './prune.js';
 
 /** Messages in flight at once per sender: also the most a crash can duplicate. */
 export const SENDER_CONCURRENCY = 4;
 
-export interface JobDef {
+/**
+ * A long-lived job: one worker that polls (a cheap indexed SELECT) and works while there is
+ * work. Spawning a worker thread costs ~150 ms of CPU, so second-by-second delivery jobs
+ * loop instead of being started every second.
+ */
+export interface LoopJob {
+  kind: 'loop';
+  name: string;
+  idleMs: number;
+  open(deps: JobDeps): { step(signal: AbortSignal): Promise<number> | number; close(): void };
+}
+
+/** A periodic job: a fresh run every interval (Bree skips a tick while the last run is busy). */
+export interface TickJob {
+  kind: 'tick';
   name: string;
   intervalMs: number;
   run(deps: JobDeps, signal: AbortSignal): unknown | Promise<unknown>;
 }
+
+export type JobDef = LoopJob | TickJob;
 
 /**
  * The background jobs. Each is a plain domain function (tested directly); the Bree worker
@@ -20,27 +36,78 @@ export interface JobDef {
  * twice and concurrently (claims, leases, unique indexes).
  */
 export const JOBS: JobDef[] = [
-  { name: 'outbox-dispatch', intervalMs: 1_000, run: (d) => dispatchOutbox(d) },
   {
+    kind: 'loop',
+    name: 'outbox-dispatch',
+    idleMs: 500,
+    open: (d) => ({
+      step: () => {
+        const r = dispatchOutbox(d);
+        return r.events + r.failed;
+      },
+      close() {},
+    }),
+  },
+  {
+    kind: 'loop',
     name: 'notification-send',
-    intervalMs: 1_000,
-    async run(d, signal) {
+    idleMs: 500,
+    open(d) {
       const t = transportsFrom(d, { concurrency: SENDER_CONCURRENCY });
-      try {
-        return await drainNotifications(d, t, { concurrency: SENDER_CONCURRENCY, signal, budgetMs: 30_000 });
-      } finally {
-        closeTransports(t);
-      }
+      return {
+        step: async () => (await sendDue(d, t, { concurrency: SENDER_CONCURRENCY })).claimed,
+        close: () => closeTransports(t),
+      };
     },
   },
-  { name: 'reminders', intervalMs: 60_000, run: (d) => queueReminders(d) },
-  { name: 'calendar-sync', intervalMs: 5_000, run: (d) => syncCalendars(d) },
-  { name: 'ics-export', intervalMs: 5 * 60_000, run: (d) => exportIcs(d) },
-  { name: 'prune', intervalMs: 60 * 60_000, run: (d) => prune(d) },
+  {
+    kind: 'loop',
+    name: 'calendar-sync',
+    idleMs: 1_000,
+    open: (d) => ({ step: async () => (await syncCalendars(d)).claimed, close() {} }),
+  },
+  { kind: 'tick', name: 'reminders', intervalMs: 60_000, run: (d) => queueReminders(d) },
+  { kind: 'tick', name: 'ics-export', intervalMs: 5 * 60_000, run: (d) => exportIcs(d) },
+  { kind: 'tick', name: 'prune', intervalMs: 60 * 60_000, run: (d) => prune(d) },
 ];
 
 export function jobNamed(name: string): JobDef {
   const j = JOBS.find((x) => x.name === name);
   if (!j) throw new Error(`unknown job ${name}`);
   return j;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Runs a loop job until `signal` aborts: work while there is work, poll when idle. A
+ * failing step is logged and retried after the idle pause; the loop itself never dies
+ * of it.
+ */
+export async function runLoop(job: LoopJob, deps: JobDeps, signal: AbortSignal): Promise<void> {
+  const h = job.open(deps);
+  try {
+    while (!signal.aborted) {
+      let worked = 0;
+      try {
+        worked = await h.step(signal);
+      } catch (err) {
+        deps.logger.warn({ err, job: job.name }, 'job step failed; retrying after a pause');
+      }
+      if (worked === 0) await sleep(job.idleMs, signal);
+    }
+  } finally {
+    h.close();
+  }
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { AppContext } from '../context.js';
 import { write } from '../outbox/write.js';
 import { sweepExpired } from '../reservations/reservations.js';
-import { JOBS } from './definitions.js';
+import { JOBS, jobNamed, runLoop } from './definitions.js';
 
 export interface Jobs {
   running(): boolean;
@@ -70,13 +70,24 @@ export function startJobs(ctx: AppContext, opts: JobOptions = {}): Jobs {
       jobs: JOBS.map((j) => ({
         name: j.name,
         path: entry,
-        // timeout 0: run once at start (catch up after a restart), then every interval
+        // timeout 0: start at once (a loop job stays up; a tick job catches up after a restart)
         timeout: 0,
-        interval: interval(j.name, j.intervalMs),
+        ...(j.kind === 'tick' ? { interval: interval(j.name, j.intervalMs) } : {}),
         worker: { workerData: { job: j.name, config: ctx.config } },
       })),
       errorHandler: (err: unknown, meta: { name?: string } | undefined) =>
-        ctx.logger.warn({ err, job: meta?.name }, 'job failed; it runs again at its next tick'),
+        ctx.logger.warn({ err, job: meta?.name }, 'job failed; it runs again'),
+    });
+    // a loop worker that died (crash, OOM) is started again after a pause
+    const restarts = new Set<NodeJS.Timeout>();
+    bree.on('worker deleted', (name: string) => {
+      if (!live || jobNamed(name).kind !== 'loop') return;
+      const t = setTimeout(() => {
+        restarts.delete(t);
+        if (live) bree.run(name).catch((err) => ctx.logger.warn({ err, job: name }, 'job restart failed'));
+      }, 1000);
+      t.unref();
+      restarts.add(t);
     });
     const started = bree.start().catch((err) => {
       live = false;
@@ -88,6 +99,7 @@ export function startJobs(ctx: AppContext, opts: JobOptions = {}): Jobs {
         if (!live) return;
         live = false;
         clearInterval(sweep);
+        for (const t of restarts) clearTimeout(t);
         await started;
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
@@ -107,30 +119,41 @@ export function startJobs(ctx: AppContext, opts: JobOptions = {}): Jobs {
   const abort = new AbortController();
   const busy = new Set<string>();
   const running = new Set<Promise<unknown>>();
-  const timers = JOBS.map((j) => {
+  const track = (p: Promise<unknown>) => {
+    running.add(p);
+    p.finally(() => running.delete(p));
+  };
+  const deps = (name: string) => ({
+    db: ctx.db,
+    clock: ctx.clock,
+    config: ctx.config,
+    logger: ctx.logger.child({ job: name }),
+  });
+  const timers: NodeJS.Timeout[] = [];
+  for (const j of JOBS) {
+    if (j.kind === 'loop') {
+      track(
+        runLoop(j, deps(j.name), abort.signal).catch((err) =>
+          ctx.logger.error({ err, job: j.name }, 'job stopped'),
+        ),
+      );
+      continue;
+    }
     const tick = () => {
       if (busy.has(j.name) || abort.signal.aborted) return;
       busy.add(j.name);
-      const deps = {
-        db: ctx.db,
-        clock: ctx.clock,
-        config: ctx.config,
-        logger: ctx.logger.child({ job: j.name }),
-      };
-      const p = Promise.resolve()
-        .then(() => j.run(deps, abort.signal))
-        .catch((err) => ctx.logger.warn({ err, job: j.name }, 'job failed; it runs again at its next tick'))
-        .finally(() => {
-          busy.delete(j.name);
-          running.delete(p);
-        });
-      running.add(p);
+      track(
+        Promise.resolve()
+          .then(() => j.run(deps(j.name), abort.signal))
+          .catch((err) => ctx.logger.warn({ err, job: j.name }, 'job failed; it runs again at its next tick'))
+          .finally(() => busy.delete(j.name)),
+      );
     };
     const t = setInterval(tick, interval(j.name, j.intervalMs));
     t.unref();
+    timers.push(t);
     setImmediate(tick);
-    return t;
-  });
+  }
   return {
     running: () => live,
     async stop() {

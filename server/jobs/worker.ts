@@ -3,13 +3,13 @@ import pino from 'pino';
 import type { Config } from '../config.js';
 import { systemClock } from '../context.js';
 import { openDb } from '../db/open.js';
-import { jobNamed } from './definitions.js';
+import { jobNamed, runLoop } from './definitions.js';
 
 /**
  * The thin Bree job entry (compiled to dist/server/jobs/worker.js; Bree cannot load .ts).
- * One file serves every job: workerData names the job. The worker opens its own database
- * handle, runs the job's domain function once, and exits. On Bree's 'cancel' (server
- * stop) it lets the current step finish — no new claims — then exits.
+ * One file serves every job: workerData names it. The worker opens its own database
+ * handle; a loop job runs until Bree's 'cancel' (server stop), a tick job runs once. On
+ * cancel the current step finishes — no new claims — and the worker exits.
  */
 const { job, config } = workerData as { job: string; config: Config };
 const abort = new AbortController();
@@ -18,10 +18,12 @@ parentPort?.on('message', (m) => {
 });
 const logger = pino({ level: config.logLevel }).child({ job });
 const db = openDb(config.dbPath, { migrate: false });
+const deps = { db, clock: systemClock, config, logger };
 let code = 0;
 try {
-  const result = await jobNamed(job).run({ db, clock: systemClock, config, logger }, abort.signal);
-  logger.debug({ result }, 'job run');
+  const def = jobNamed(job);
+  if (def.kind === 'loop') await runLoop(def, deps, abort.signal);
+  else logger.debug({ result: await def.run(deps, abort.signal) }, 'job run');
 } catch (err) {
   logger.error({ err }, 'job failed');
   code = 1;
