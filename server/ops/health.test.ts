@@ -71,12 +71,15 @@ describe('graceful close', () => {
           r.on('end', () => resolve({ status: r.statusCode ?? 0, connection: r.headers.connection, text }));
         });
         req.on('error', reject);
-        // half the body now, the rest after close() has begun
+        // half the body now; once the server has the request (headers parsed, hooks run),
+        // close() begins; then the rest of the body arrives
+        hh.app.server.once('request', () => {
+          setTimeout(() => {
+            closing = hh.app.close();
+            setTimeout(() => req.end(body.slice(10)), 50);
+          }, 20);
+        });
         req.write(body.slice(0, 10));
-        setTimeout(() => {
-          closing = hh.app.close();
-          setTimeout(() => req.end(body.slice(10)), 50);
-        }, 50);
       },
     );
     let closing: Promise<unknown> | undefined;
