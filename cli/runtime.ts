@@ -42,6 +42,8 @@ export async function openRuntime(io: IO, o: RuntimeOptions = {}): Promise<Runti
       token: session.token,
       channel: o.channel ?? 'cli',
       connections: o.connections ?? 2,
+      // bulk runs send thousands of requests: they keep the optimised HTTP parser
+      oneShot: o.channel !== 'bulk',
     });
   } catch (e) {
     throw new CliError((e as Error).message, EXIT.usage);

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 import type { Static } from '@sinclair/typebox';
 import type { Dispatcher, Pool } from 'undici';
 import type * as S from './schemas.js';
@@ -120,6 +121,14 @@ export interface ClientOptions {
   /** injected for tests */
   sleep?: (ms: number) => Promise<void>;
   userAgent?: string;
+  /**
+   * A one-shot command (one or two requests, then exit). undici parses HTTP with llhttp
+   * compiled to WebAssembly; V8's optimising tier-up of that module runs on background
+   * threads that process exit waits for (+100–300 ms per command here). Baseline (Liftoff)
+   * code is plenty for a handful of responses, so one-shot commands ask for it alone.
+   * Long-lived users (TUI, bulk runs) leave it off.
+   */
+  oneShot?: boolean;
 }
 
 export interface RequestOptions {
@@ -189,6 +198,7 @@ export class ApiClient {
 
   private dispatcher(): { pool: Pool; request: RequestFn } {
     if (!this.pool || !this.requestFn) {
+      if (this.opts.oneShot) setFlagsFromString('--liftoff-only');
       const req = createRequire(import.meta.url);
       const PoolCtor = req('undici/lib/dispatcher/pool.js') as typeof Pool;
       this.requestFn = req('undici/lib/api/api-request.js') as RequestFn;

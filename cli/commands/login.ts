@@ -34,7 +34,7 @@ export async function runLogin(io: IO, o: LoginFlags): Promise<void> {
   const server = String(o.server).replace(/\/+$/, '');
   let client: InstanceType<typeof ApiClient>;
   try {
-    client = new ApiClient({ baseUrl: server, token: o.token, channel: 'cli' });
+    client = new ApiClient({ baseUrl: server, token: o.token, channel: 'cli', oneShot: true });
   } catch (e) {
     throw new CliError((e as Error).message, EXIT.usage);
   }
