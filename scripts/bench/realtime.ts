@@ -47,6 +47,16 @@ function rssKb(pid: number): number {
   return m ? Number(m[1]) : Number.NaN;
 }
 
+/** Median of a few RSS samples: one sample can land just before or after a GC. */
+async function settledRssKb(pid: number): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    xs.push(rssKb(pid));
+    await sleep(200);
+  }
+  return xs.sort((a, b) => a - b)[2];
+}
+
 function connectOne(url: string, channel: string, onDate: (s: Sub, date: string) => void): Promise<Sub> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
@@ -112,7 +122,7 @@ export async function runRealtimeBench(o: RealtimeBenchOptions) {
     const warm = await Promise.all(Array.from({ length: 10 }, () => connectOne(wsUrl, channel, () => {})));
     for (const s of warm) s.ws.close();
     await sleep(500);
-    const rssBefore = rssKb(srv.child.pid!);
+    const rssBefore = await settledRssKb(srv.child.pid!);
 
     const onDate = (s: Sub, date: string) => {
       if (!s.got.has(date)) s.got.set(date, performance.now());
@@ -126,8 +136,8 @@ export async function runRealtimeBench(o: RealtimeBenchOptions) {
       subs.push(...batch);
     }
     const connectMs = performance.now() - t0;
-    await sleep(1000);
-    const rssAfter = rssKb(srv.child.pid!);
+    await sleep(500);
+    const rssAfter = await settledRssKb(srv.child.pid!);
     const perConnKb = (rssAfter - rssBefore) / subs.length;
     log(`${subs.length} subscribers on ${channel} in ${fmt(connectMs)} ms`);
     log(
@@ -221,7 +231,7 @@ export async function runRealtimeBench(o: RealtimeBenchOptions) {
       notes: [
         `${o.rounds} rounds, one POST /reservations each on a fresh day (no coalescing delay); time from the request until the last subscriber's message`,
         'subscribers are raw ws clients in the bench process, sharing the 2 cores with the server',
-        'memory: server RSS after connecting minus before, divided by connections',
+        'memory: server RSS after connecting minus before (median of 5 samples each), divided by connections; GC timing makes it noisy',
       ],
     };
   } finally {
