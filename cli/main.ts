@@ -24,10 +24,20 @@ import { register as registerTui } from './commands/tui.js';
  * command modules import heavy code (server, ink, HTTP client) lazily inside their action,
  * so `appt --version` loads none of it.
  */
+/** package.json: two levels up from dist/cli/main.js, one from cli/main.ts (tests). */
+function readPackage(): { version: string } {
+  for (const rel of ['../../package.json', '../package.json']) {
+    try {
+      return JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { version: string };
+    } catch {
+      // try the next location
+    }
+  }
+  return { version: '0.0.0' };
+}
+
 export function buildProgram(io: IO): Command {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
+  const pkg = readPackage();
   const program = new Command('appt')
     .description('appt — an appointment desk for the terminal')
     .version(pkg.version, '-V, --version')
