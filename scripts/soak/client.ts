@@ -93,9 +93,10 @@ export class Client {
       ledger.op(op, performance.now() - t0);
       if (r.status >= 400) ledger.error(`${op} ${r.status} ${r.json?.code ?? ''}`.trim());
       return r;
-    } catch {
+    } catch (err) {
       ledger.op(op, performance.now() - t0);
-      ledger.error(`${op} no answer (server down)`);
+      const timedOut = (err as Error)?.name === 'TimeoutError';
+      ledger.error(`${op} ${timedOut ? 'no answer in 10 s' : 'no answer (connection refused or reset)'}`);
       await sleep(rand(200, 800));
       return null;
     }

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMain, seedCatalog, sleep } from '../bench/common.js';
 import { Client, type World } from './client.js';
@@ -72,6 +72,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     ledger,
   );
 
+  const load0 = loadavg()[0]!;
   const start = Date.now();
   const world: World = {
     server,
@@ -122,9 +123,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   log(`soak: outbox pending ${ob.pending}, done ${ob.done}, dead ${ob.dead}`);
   watchers.close();
   await server.stop();
+  ledger.notes.push(
+    `machine: ${cpus().length} cores, node ${process.version}, 1-minute load average ${load0.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end`,
+  );
+  if (o.keep || o.dataDir) ledger.notes.push(`data kept in ${dataDir}`);
+  else rmSync(dataDir, { recursive: true, force: true });
   const summary = ledger.summary();
-  if (!o.keep && !o.dataDir) rmSync(dataDir, { recursive: true, force: true });
-  else ledger.notes.push(`data kept in ${dataDir}`);
   return { violations: ledger.violations.length, summary, ledger };
 }
 
