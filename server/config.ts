@@ -92,6 +92,13 @@ function fromFile(dataDir: string): Raw {
     throw new ConfigError(p, `not valid JSON (${(e as Error).message})`);
   }
   // The file holds the same keys as the environment (APPT_PORT …) or their camelCase names.
+  const known = new Set<string>([...Object.keys(ENV_KEYS), ...Object.values(ENV_KEYS)]);
+  for (const key of Object.keys(parsed))
+    if (!known.has(key))
+      throw new ConfigError(
+        p,
+        `unknown key ${JSON.stringify(key)} (known: ${Object.values(ENV_KEYS).join(', ')})`,
+      );
   const raw: Raw = {};
   for (const [k, name] of Object.entries(ENV_KEYS)) {
     if (parsed[name] !== undefined) raw[k as keyof Config] = parsed[name];

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
+import { REDACT_PATHS } from './ops/logger.js';
 import { type Db, openDb } from './db/open.js';
 
 /** Every rule about time takes `now` from here; tests move it. */
@@ -72,15 +73,7 @@ export function createContext(config: Config, over: Partial<Omit<AppContext, 'co
     pino({
       level: config.logLevel,
       redact: {
-        paths: [
-          'req.headers.authorization',
-          'req.headers["appt-signature"]',
-          'headers.authorization',
-          '*.token',
-          '*.email',
-          '*.phone',
-          '*.secret',
-        ],
+        paths: REDACT_PATHS,
         censor: '[redacted]',
       },
     });

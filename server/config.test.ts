@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, maskedConfig } from './config.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'appt-config-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('config', () => {
+  it('flags > env > appt.json > defaults', () => {
+    writeFileSync(
+      join(dir, 'appt.json'),
+      JSON.stringify({ APPT_PORT: 7001, APPT_LOG_LEVEL: 'warn', reservationTtlSeconds: 60 }),
+    );
+    const fileOnly = loadConfig({ dataDir: dir }, {});
+    expect(fileOnly).toMatchObject({
+      port: 7001,
+      logLevel: 'warn',
+      reservationTtlSeconds: 60,
+      host: '127.0.0.1',
+    });
+    const env = loadConfig({ dataDir: dir }, { APPT_PORT: '7002' });
+    expect(env.port).toBe(7002);
+    const flags = loadConfig({ dataDir: dir, port: 7003 }, { APPT_PORT: '7002' });
+    expect(flags.port).toBe(7003);
+    expect(loadConfig({ dataDir: join(dir, 'none') }, {}).port).toBe(7400);
+  });
+
+  it('a bad value or an unknown file key names the key', () => {
+    expect(() => loadConfig({ dataDir: dir }, { APPT_RESERVATION_TTL_SECONDS: 'soon' })).toThrow(
+      /APPT_RESERVATION_TTL_SECONDS/,
+    );
+    expect(() => loadConfig({ dataDir: dir }, { APPT_SMTP_URL: 'not a url' })).toThrow(ConfigError);
+    writeFileSync(join(dir, 'appt.json'), JSON.stringify({ APPT_PROT: 1 }));
+    expect(() => loadConfig({ dataDir: dir }, {})).toThrow(/unknown key "APPT_PROT"/);
+    writeFileSync(join(dir, 'appt.json'), '{ not json');
+    expect(() => loadConfig({ dataDir: dir }, {})).toThrow(/not valid JSON/);
+  });
+
+  it('masks secrets when printed', () => {
+    const c = loadConfig(
+      { dataDir: dir },
+      { APPT_WEBHOOK_SECRET: 'supersecretvalue', APPT_SMTP_URL: 'smtp://user:pw@mail:25' },
+    );
+    const m = maskedConfig(c);
+    expect(JSON.stringify(m)).not.toContain('supersecretvalue');
+    expect(m.smtpUrl).toBe('smtp://***@mail:25');
+  });
+});
