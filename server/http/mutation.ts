@@ -26,8 +26,8 @@ export interface MutationSpec<T> {
 }
 
 function idemKey(req: FastifyRequest): string | undefined {
-  const header = req.headers['idempotency-key'];
-  if (Array.isArray(header)) throw new AppError('validation', 'send one Idempotency-Key header');
+  // Node joins a repeated header into one value ("a, b"): it is then simply another key.
+  const header = req.headers['idempotency-key'] as string | undefined;
   const body = (req.body as { idempotencyKey?: unknown } | undefined)?.idempotencyKey;
   if (header !== undefined && header.length > 255)
     throw new AppError('validation', 'Idempotency-Key is longer than 255 characters');
