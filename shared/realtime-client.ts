@@ -52,6 +52,8 @@ export interface RealtimeOptions {
   onSubscribed?(channel: string): void;
   /** used for GET /realtime/config (tests may pass their own) */
   fetch?: typeof fetch;
+  /** first delay before a stalled connection attempt is restarted (ms, default 1000, doubling to 8 s) */
+  retryMs?: number;
   /** pusher-js timeouts (ms); its defaults otherwise */
   activityTimeout?: number;
   pongTimeout?: number;
@@ -123,9 +125,41 @@ export async function connectRealtime(o: RealtimeOptions): Promise<RealtimeClien
     ...(o.pongTimeout !== undefined ? { pongTimeout: o.pongTimeout } : {}),
   };
   const pusher = new Pusher(config.key, options);
-  pusher.connection.bind('state_change', (s: { previous: string; current: string }) =>
-    o.onState?.(s.current, s.previous),
-  );
+  // pusher-js (Node build) lets an attempt against a closed port hang until its 15 s
+  // transport timeout; while not connected we restart the attempt ourselves, backing off
+  // from `retryMs` to 8 s. disconnect() keeps the channels; they are re-subscribed on connect.
+  const baseRetry = o.retryMs ?? 1000;
+  let retryDelay = baseRetry;
+  let retryTimer: NodeJS.Timeout | null = null;
+  let restarting = false;
+  let closed = false;
+  const scheduleRetry = () => {
+    if (retryTimer || closed) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      const st = pusher.connection.state;
+      if (closed || st === 'connected' || st === 'failed') return;
+      restarting = true;
+      pusher.disconnect();
+      pusher.connect();
+      restarting = false;
+      retryDelay = Math.min(retryDelay * 2, 8000);
+      scheduleRetry();
+    }, retryDelay);
+    retryTimer.unref?.();
+  };
+  let lastReported = 'initialized';
+  pusher.connection.bind('state_change', (s: { previous: string; current: string }) => {
+    if (s.current === 'connected') {
+      retryDelay = baseRetry;
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = null;
+    } else if (s.current === 'connecting' || s.current === 'unavailable') scheduleRetry();
+    // a restart's own disconnected → connecting is not news to the caller
+    if (restarting || s.current === lastReported) return;
+    o.onState?.(s.current, lastReported);
+    lastReported = s.current;
+  });
   pusher.connection.bind('error', (err: unknown) => o.onError?.(err));
   const names = [
     ...(o.userIds ?? []).map(userBookingsChannel),
@@ -148,6 +182,10 @@ export async function connectRealtime(o: RealtimeOptions): Promise<RealtimeClien
     socketId: () => pusher.connection.socket_id,
     state: () => pusher.connection.state,
     channels: () => names,
-    close: () => pusher.disconnect(),
+    close: () => {
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      pusher.disconnect();
+    },
   };
 }
