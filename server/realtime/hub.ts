@@ -75,7 +75,8 @@ export class Hub {
       maxFrameBytes: 10 * 1024,
       maxChannelsPerConnection: 100,
       maxConnections: 20_000,
-      maxFramesPerSecond: 50,
+      // above maxChannelsPerConnection, so a client re-subscribing everything at once is never cut off
+      maxFramesPerSecond: 200,
       maxBufferedBytes: 4 * 1024 * 1024,
       now: () => Date.now(),
       ...opts,
