@@ -37,6 +37,9 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
       {
         exitOnCtrlC: true,
         patchConsole: true,
+        // up to 60 frames a second, so a key press is not held back by the 30 fps default
+        // (Ink's incrementalRendering left stale lines behind in tmux, so it stays off)
+        maxFps: 60,
       },
     );
     await app.waitUntilExit();

@@ -73,7 +73,7 @@ export function ListScreen(p: ListProps) {
       void res.fetchNextPage();
   }, [sel, items.length, res.hasNextPage, res.isFetchingNextPage, res.isFetching, res.fetchNextPage]);
 
-  const bodyHeight = Math.max(3, p.height);
+  const bodyHeight = Math.max(3, p.height - (prompt ? 1 : 0));
   const [offset, setOffset] = useState(0);
   let top = offset;
   if (sel < top) top = sel;
@@ -142,8 +142,8 @@ export function ListScreen(p: ListProps) {
       {p.view.kind === 'user' && p.staff && <Text dimColor> {cell(p.view.customer, 24).trimEnd()}</Text>}
       <Text dimColor>
         {' '}
-        {res.isFetching && !res.isLoading ? '↻' : ''} {items.length}
-        {res.hasNextPage ? '+' : ''}
+        {items.length ? `row ${sel + 1}/${items.length}${res.hasNextPage ? '+' : ''}` : ''}
+        {res.isFetching && !res.isLoading ? ' ↻' : ''}
       </Text>
     </Box>
   );

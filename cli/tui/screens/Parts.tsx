@@ -1,4 +1,5 @@
 import { Box, Text, useInput } from 'ink';
+import { useRef } from 'react';
 import { DateTime } from 'luxon';
 import type { Alternative } from '../../../shared/schemas.js';
 import { localTime, signedMinutes, signedMoney } from '../format.js';
@@ -20,22 +21,30 @@ export function Prompt(p: {
   onSubmit(v: string): void;
   onCancel(): void;
 }) {
+  // keys can arrive faster than React re-renders: the value typed so far lives in a ref so
+  // an Enter right after a letter submits the letter too
+  const value = useRef(p.value);
+  const change = (v: string) => {
+    value.current = v;
+    p.onChange(v);
+  };
   useInput((input, key) => {
     if (key.escape) return p.onCancel();
-    if (key.return) return p.onSubmit(p.value);
-    if (key.backspace || key.delete) return p.onChange(p.value.slice(0, -1));
-    if (input && !key.ctrl && !key.meta && !key.tab && !key.upArrow && !key.downArrow)
-      p.onChange(p.value + input);
+    if (key.return) return p.onSubmit(value.current);
+    if (key.backspace || key.delete) return change(value.current.slice(0, -1));
+    if (!input || key.ctrl || key.meta || key.tab || key.upArrow || key.downArrow) return;
+    // a burst ("Ada\r") arrives as one string: type the text, then submit at the newline
+    const nl = input.search(/[\r\n]/);
+    if (nl >= 0) return p.onSubmit(value.current + input.slice(0, nl));
+    change(value.current + input);
   });
   return (
-    <Box borderStyle="round" paddingX={1}>
-      <Text>
-        {p.label}
-        {p.value}
-        <Text inverse> </Text>
-        <Text dimColor> Enter ok · Esc back</Text>
-      </Text>
-    </Box>
+    <Text wrap="truncate">
+      <Text color="cyan">{p.label}</Text>
+      {p.value}
+      <Text inverse> </Text>
+      <Text dimColor> Enter ok · Esc back</Text>
+    </Text>
   );
 }
 
