@@ -64,6 +64,11 @@ export interface RealtimeClient {
   socketId(): string | undefined;
   state(): ConnectionState;
   channels(): string[];
+  /** follow or stop following a channel while connected (the TUI moves between providers) */
+  watchProvider(providerId: string): void;
+  unwatchProvider(providerId: string): void;
+  watchUser(userId: string): void;
+  unwatchUser(userId: string): void;
   close(): void;
   /** the underlying pusher-js instance (for callers that need more) */
   pusher: PusherInstance;
@@ -161,11 +166,10 @@ export async function connectRealtime(o: RealtimeOptions): Promise<RealtimeClien
     lastReported = s.current;
   });
   pusher.connection.bind('error', (err: unknown) => o.onError?.(err));
-  const names = [
-    ...(o.userIds ?? []).map(userBookingsChannel),
-    ...(o.providerIds ?? []).map(providerAvailabilityChannel),
-  ];
-  for (const name of names) {
+  const names = new Set<string>();
+  const add = (name: string) => {
+    if (names.has(name)) return;
+    names.add(name);
     const ch = pusher.subscribe(name);
     ch.bind('pusher:subscription_error', (err: { status?: number; type?: string; error?: string }) =>
       o.onSubscriptionError?.(name, err),
@@ -175,13 +179,24 @@ export async function connectRealtime(o: RealtimeOptions): Promise<RealtimeClien
       if (event.startsWith('pusher:') || event.startsWith('pusher_internal:')) return;
       o.onEvent({ channel: name, event, data });
     });
-  }
+  };
+  const remove = (name: string) => {
+    if (!names.delete(name)) return;
+    pusher.channel(name)?.unbind_all();
+    pusher.unsubscribe(name);
+  };
+  for (const id of o.userIds ?? []) add(userBookingsChannel(id));
+  for (const id of o.providerIds ?? []) add(providerAvailabilityChannel(id));
   return {
     config,
     pusher,
     socketId: () => pusher.connection.socket_id,
     state: () => pusher.connection.state,
-    channels: () => names,
+    channels: () => [...names],
+    watchProvider: (id) => add(providerAvailabilityChannel(id)),
+    unwatchProvider: (id) => remove(providerAvailabilityChannel(id)),
+    watchUser: (id) => add(userBookingsChannel(id)),
+    unwatchUser: (id) => remove(userBookingsChannel(id)),
     close: () => {
       closed = true;
       if (retryTimer) clearTimeout(retryTimer);

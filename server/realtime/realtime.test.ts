@@ -174,6 +174,22 @@ describe('pusher-js against the embedded hub', () => {
     expect(r.events.filter((e) => e.channel === refused)).toHaveLength(0);
   });
 
+  it('channels can be followed and dropped while connected', async () => {
+    const hub = realtimeOf(h.ctx)!.hub;
+    const ch = `provider.${h.ids.provider}.availability`;
+    const r = await rec({ token: h.tokens.staff });
+    r.client.watchProvider(h.ids.provider);
+    r.client.watchProvider(h.ids.provider); // once is enough
+    await r.subscribed(ch);
+    expect(r.client.channels()).toEqual([ch]);
+    expect(hub.subscriberCount(ch)).toBe(1);
+    await bookVia(h, (await slotsOf(h, DAY)).timeslots[6].id);
+    await r.next((e) => e.event === 'timeslot.updated');
+    r.client.unwatchProvider(h.ids.provider);
+    await waitUntil(() => hub.subscriberCount(ch) === 0);
+    expect(r.client.channels()).toEqual([]);
+  });
+
   it('a killed connection does not leak subscriptions', async () => {
     const hub = realtimeOf(h.ctx)!.hub;
     const before = hub.stats();
