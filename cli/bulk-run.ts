@@ -1,4 +1,6 @@
+import type { QueryClient } from '@tanstack/query-core';
 import { type ApiClient, ApiError, type AppointmentDetail, OfflineError } from '../shared/client.js';
+import { createQueryClient, keys, queryOptions } from '../shared/query.js';
 import { appliedWithKey, doCancel, doReschedule } from './actions.js';
 import { type BulkAction, itemKey, itemsHash, type PlanItem, planHash, readPlan } from './bulk-plan.js';
 import { type BulkFlags, checkBulkFlags } from './commands/bulk.js';
@@ -33,12 +35,7 @@ function errorOf(e: unknown): NonNullable<ItemResult['error']> {
 }
 
 /** Resolves a reschedule target to a timeslot id (availability is cached per day). */
-async function targetSlot(
-  c: ApiClient,
-  d: AppointmentDetail,
-  to: string,
-  cache: Map<string, Promise<{ id: string; start: string }[]>>,
-): Promise<string> {
+async function targetSlot(c: ApiClient, d: AppointmentDetail, to: string, qc: QueryClient): Promise<string> {
   if (to.startsWith('ts_')) return to;
   if (to === 'next-available') {
     const alts = await c.alternatives(d.id, 'next', undefined, 1);
@@ -52,13 +49,13 @@ async function targetSlot(
     month: '2-digit',
     day: '2-digit',
   }).format(at);
-  const k = `${d.providerId}|${d.serviceId}|${day}`;
-  let p = cache.get(k);
-  if (!p) {
-    p = c.availability(d.providerId, d.serviceId, day).then((a) => a.timeslots);
-    cache.set(k, p);
-  }
-  const slot = (await p).find((s) => Date.parse(s.start) === at);
+  // only ids are needed (they do not change with status): the shared cache saves a request per item
+  const av = await qc.fetchQuery(
+    queryOptions(keys.availability(d.providerId, d.serviceId, day), () =>
+      c.availability(d.providerId, d.serviceId, day),
+    ),
+  );
+  const slot = av.timeslots.find((s) => Date.parse(s.start) === at);
   if (!slot) throw new CliError(`no ${d.serviceTitle} slot starts at ${to}`, EXIT.failed);
   return slot.id;
 }
@@ -68,7 +65,7 @@ export async function runItem(
   hash: string,
   it: PlanItem,
   o: { dryRun?: boolean | undefined; waiveFee?: boolean | undefined; reason?: string | undefined },
-  cache: Map<string, Promise<{ id: string; start: string }[]>>,
+  qc: QueryClient,
 ): Promise<ItemResult> {
   const key = itemKey(hash, it.appointmentId);
   const reason = it.reason ?? o.reason;
@@ -100,7 +97,7 @@ export async function runItem(
     const to = it.to ?? 'next-available';
     // concurrent items can race for the same "next available" slot: the loser looks again
     for (let attempt = 1; ; attempt++) {
-      const timeslotId = await targetSlot(c, d, to, cache);
+      const timeslotId = await targetSlot(c, d, to, qc);
       if (o.dryRun) return { ...base, result: 'dry-run', start: d.start, to: timeslotId };
       try {
         const r = await doReschedule(
@@ -172,7 +169,7 @@ export async function runBulk(io: IO, action: BulkAction, o: BulkFlags): Promise
     const t0 = Date.now();
     const counts = { applied: 0, already: 0, failed: 0, 'dry-run': 0 };
     const bar = progress(io, items.length);
-    const cache = new Map<string, Promise<{ id: string; start: string }[]>>();
+    const qc = createQueryClient();
     let next = 0;
     let fatal: unknown;
     const worker = async () => {
@@ -180,7 +177,7 @@ export async function runBulk(io: IO, action: BulkAction, o: BulkFlags): Promise
         const it = items[next++];
         let r: ItemResult;
         try {
-          r = await runItem(rt.client, hash, it, o, cache);
+          r = await runItem(rt.client, hash, it, o, qc);
         } catch (e) {
           fatal = e;
           return;
@@ -191,7 +188,12 @@ export async function runBulk(io: IO, action: BulkAction, o: BulkFlags): Promise
         else bar.line(humanLine(r));
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+    try {
+      await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+    } finally {
+      // cached queries hold garbage-collection timers that would keep the process alive
+      qc.clear();
+    }
     bar.done();
     const secs = (Date.now() - t0) / 1000;
     const summary = {

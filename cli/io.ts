@@ -25,7 +25,8 @@ export function processIO(): IO {
     isTTY,
     isErrTTY: Boolean(process.stderr.isTTY),
     stdinTTY: Boolean(process.stdin.isTTY),
-    columns: process.stdout.columns ?? 100,
+    // piped output has no width: COLUMNS (as shells export it) or 100
+    columns: process.stdout.columns ?? (Number(env.COLUMNS) || 100),
     color: isTTY && !env.NO_COLOR && env.TERM !== 'dumb',
     env,
     async prompt(question) {

@@ -60,7 +60,9 @@ export async function runList(io: IO, o: ListFlags): Promise<void> {
   const { withRuntime, toCliError, isOffline } = await import('../runtime.js');
   const { snapshotKeys } = await import('../config.js');
   await withRuntime(io, { json: o.json }, async (rt) => {
-    const me = rt.session.me;
+    let me = rt.session.me;
+    // a token from APPT_TOKEN has no saved identity: a customer token lists its own appointments
+    if (!me && !o.user && !o.provider) me = await rt.client.me().catch(() => undefined);
     const user = o.user ?? (me?.role === 'user' ? me.userId : undefined);
     const byUser = Boolean(user) && !o.provider && !o.date && !o.search && !o.status;
     if (o.history && !byUser)

@@ -23,7 +23,7 @@ let srv: ServerProcess;
 let cat: Awaited<ReturnType<typeof fastCatalog>>;
 const work = mkdtempSync(join(tmpdir(), 'appt-bulk-'));
 let env: Record<string, string>;
-const TTL = 3;
+const TTL = 5;
 
 beforeAll(async () => {
   // a short hold TTL so the re-run meets holds of the killed run that have lapsed

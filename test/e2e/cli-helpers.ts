@@ -92,25 +92,28 @@ export async function slots(
   return r.json.timeslots as Slot[];
 }
 
-/** Hold + book one slot through the API; returns the appointment. */
+/** Hold + book one slot through the API (holds again if a loaded machine let the hold lapse). */
 export async function book(
   base: string,
   token: string,
   b: { providerId: string; serviceId: string; userId: string; timeslotId: string },
-) {
-  const h = await api(base, token, 'POST', '/reservations', b);
-  if (h.status !== 201) throw new Error(`hold ${h.status}: ${h.text}`);
-  const k = `seed-${b.timeslotId}-${Math.random()}`;
-  const a = await api(
-    base,
-    token,
-    'POST',
-    '/bookings',
-    { reservationToken: h.json.reservationToken, userId: b.userId },
-    { 'idempotency-key': k },
-  );
-  if (a.status !== 201) throw new Error(`book ${a.status}: ${a.text}`);
-  return a.json as { id: string; start: string; end: string; version: number; status: string };
+): Promise<{ id: string; start: string; end: string; version: number; status: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const h = await api(base, token, 'POST', '/reservations', b);
+    if (h.status !== 201) throw new Error(`hold ${h.status}: ${h.text}`);
+    const k = `seed-${b.timeslotId}-${Math.random()}`;
+    const a = await api(
+      base,
+      token,
+      'POST',
+      '/bookings',
+      { reservationToken: h.json.reservationToken, userId: b.userId },
+      { 'idempotency-key': k },
+    );
+    if (a.status === 201) return a.json;
+    if (a.json?.code !== 'reservation_expired' || attempt >= 5)
+      throw new Error(`book ${a.status}: ${a.text}`);
+  }
 }
 
 /** Books `n` appointments on the free slots of consecutive days from `fromDay`, `concurrency` at a time. */
