@@ -253,7 +253,8 @@ export function App(props: AppProps) {
   useInput(
     eachKey((input, key) => {
       if (help) {
-        if (key.escape || input === '?' || input === 'q') setHelp(false);
+        if (input === 'q') return exit();
+        if (key.escape || input === '?') setHelp(false);
         return;
       }
       if (input === '?') return setHelp(true);

@@ -198,11 +198,11 @@ describe.skipIf(!haveTmux)('appt tui in tmux against a real server', () => {
     tmux.send('?');
     await tmux.waitFor('Keys');
     tmux.send('Escape');
-    await tmux.waitFor('Upcoming');
+    await tmux.waitFor((s) => !s.includes('Keys') && s.includes('Upcoming'));
     tmux.send('q');
     const deadline = Date.now() + 5000;
     while (!tmux.dead().dead && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(tmux.dead()).toEqual({ dead: true, status: 0 });
+    expect(tmux.dead(), tmux.capture()).toEqual({ dead: true, status: 0 });
     // the alternate screen is gone: the list is no longer on the pane
     expect(tmux.capture()).not.toContain('Upcoming');
   });

@@ -74,7 +74,7 @@ export function Help() {
           <Text color="cyan">{k.padEnd(10)}</Text> {v}
         </Text>
       ))}
-      <Text dimColor>Esc or ? closes</Text>
+      <Text dimColor>Esc or ? closes · q quits</Text>
     </Box>
   );
 }
