@@ -10,6 +10,9 @@ import {
   type RetryPolicy,
 } from './types.js';
 
+/** Longer than any single send can take (SMTP timeouts 10 s/10 s/30 s, webhook timeout 10 s). */
+export const DEFAULT_LEASE_MS = 120_000;
+
 export type Transports = Partial<Record<Channel, Transport>>;
 
 /** The transports the configuration asks for (email always: SMTP or .eml files). */
@@ -145,7 +148,10 @@ export async function sendDue(
   const { db, clock, logger } = deps;
   const concurrency = Math.max(1, opts.concurrency ?? 4);
   const retry = opts.retry ?? DEFAULT_RETRY;
-  const batch = claimDue(db, clock.now(), opts.batch ?? concurrency * 8, opts.leaseMs ?? 120_000);
+  // one claim per lane: a claimed row is sent at once, so the lease only has to outlast one
+  // send (transport timeouts are well under it) and another sender never takes a row that
+  // is merely waiting in this one's queue
+  const batch = claimDue(db, clock.now(), opts.batch ?? concurrency, opts.leaseMs ?? DEFAULT_LEASE_MS);
   const res: SendResult = { claimed: batch.length, sent: 0, retried: 0, failed: 0 };
   let next = 0;
   const worker = async () => {

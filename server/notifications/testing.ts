@@ -28,6 +28,7 @@ export async function startSmtpSink(
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     maxClients: 100,
+    disableReverseLookup: true,
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
