@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,5 +164,27 @@ describe('interactive commands (a terminal, answers typed)', () => {
     const yes = await cli(['cancel', a.id, '--reason', 'asked'], ['y']);
     expect(yes.code).toBe(0);
     expect(yes.out).toMatch(/^cancelled /);
+  });
+});
+
+describe('bulk on a terminal', () => {
+  it('draws a progress bar on stderr, item lines and a summary', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'appt-bulk-tty-'));
+    const s = (await slotsOf(h, '2030-01-20')).timeslots;
+    const ids = [(await bookVia(h, s[0].id)).id, (await bookVia(h, s[1].id)).id];
+    const plan = join(home, 'plan.csv');
+    writeFileSync(plan, `appointmentId,action\n${ids.map((id) => `${id},cancel`).join('\n')}\n`);
+    const io = bufferIO({
+      isErrTTY: true,
+      env: { APPT_HOME: home, APPT_SERVER: url, APPT_TOKEN: h.tokens.staff },
+    });
+    await buildProgram(io).parseAsync(['node', 'appt', 'bulk', 'cancel', '--file', plan]);
+    expect(io.stderr).toMatch(/\[#+-*\] \d\/2/);
+    expect(io.stdout.split('\n').filter((l) => l.startsWith('applied'))).toHaveLength(2);
+    expect(io.stderr).toMatch(/2 items — 2 applied, 0 already done, 0 failed/);
+    const quiet = bufferIO({ env: { APPT_HOME: home, APPT_SERVER: url, APPT_TOKEN: h.tokens.staff } });
+    await buildProgram(quiet).parseAsync(['node', 'appt', 'bulk', 'cancel', '--file', plan]);
+    expect(quiet.stderr).not.toMatch(/\[#/);
+    expect(quiet.stdout.split('\n').filter((l) => l.startsWith('already'))).toHaveLength(2);
   });
 });
