@@ -54,6 +54,9 @@ export function DetailScreen(p: {
   return (
     <Box flexDirection="column">
       {offline && <OfflineBanner at={undefined} />}
+      {detail.error && !offline && (
+        <Text color="red">Could not load the details: {errorText(detail.error)}</Text>
+      )}
       <Text bold>
         {a.serviceTitle} with {a.providerName}
       </Text>
