@@ -140,6 +140,10 @@ if (isMain(import.meta.url)) {
     process.stderr.write(`${(err as Error).message}\n${USAGE}`);
     process.exit(2);
   }
+  if (o.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
   runSoak(o).then(
     (r) => {
       process.stdout.write(`${r.summary}\n`);

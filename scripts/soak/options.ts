@@ -18,6 +18,8 @@ export interface SoakOptions {
   think: [number, number];
   subscribers: number;
   rateLimitUser?: number;
+  /** --help: print USAGE and exit */
+  help?: boolean;
   log?: (line: string) => void;
 }
 
@@ -119,6 +121,10 @@ export function parseSoakArgs(argv: string[]): SoakOptions {
       case '--rate-limit-user':
         o.rateLimitUser = num(v, 'rate-limit-user', 0, 1_000_000);
         i++;
+        break;
+      case '--help':
+      case '-h':
+        o.help = true;
         break;
       default:
         throw new Error(`unknown option ${a}`);

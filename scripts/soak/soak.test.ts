@@ -23,6 +23,7 @@ describe('soak options', () => {
       providers: 6,
     });
     expect(parseSoakArgs([]).clients).toBe(50);
+    expect(parseSoakArgs(['--help']).help).toBe(true);
   });
 
   it('refuses bad values and unknown options', () => {
