@@ -86,6 +86,19 @@ function row(channel: string) {
 }
 
 describe('SMS and push webhook adapters', () => {
+  it('a row for a channel whose gateway is no longer configured is retried with a clear error', async () => {
+    await bookVia(h, (await slotsOf(h, '2030-01-08')).timeslots[0].id, { userId: h.ids.bob });
+    dispatchOutbox(jobDeps(h));
+    h.ctx.config.smsWebhookUrl = undefined;
+    await send();
+    expect(row('sms')).toMatchObject({
+      status: 'queued',
+      attempts: 1,
+      last_error: 'no sms transport configured',
+    });
+    expect(row('push')).toMatchObject({ status: 'sent' });
+  });
+
   it('a customer with a phone gets an SMS and a push, each signed over the raw body', async () => {
     const a = await bookVia(h, (await slotsOf(h, '2030-01-08')).timeslots[0].id, { userId: h.ids.bob });
     dispatchOutbox(jobDeps(h));
