@@ -18,6 +18,12 @@ export interface IO {
 
 export function processIO(): IO {
   const env = process.env;
+  // `appt … | head` closes the pipe early: that is the reader's choice, not a failure.
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
   const isTTY = Boolean(process.stdout.isTTY);
   return {
     out: (t) => void process.stdout.write(t),

@@ -35,6 +35,12 @@ describe('config', () => {
       /APPT_RESERVATION_TTL_SECONDS/,
     );
     expect(() => loadConfig({ dataDir: dir }, { APPT_SMTP_URL: 'not a url' })).toThrow(ConfigError);
+    expect(() => loadConfig({ dataDir: dir }, { APPT_PUSHER_URL: 'http://hub:6001/' })).toThrow(
+      /APPT_PUSHER_URL/,
+    );
+    expect(loadConfig({ dataDir: dir }, { APPT_PUSHER_URL: 'http://k:s@hub:6001/apps/1' }).pusherUrl).toBe(
+      'http://k:s@hub:6001/apps/1',
+    );
     writeFileSync(join(dir, 'appt.json'), JSON.stringify({ APPT_PROT: 1 }));
     expect(() => loadConfig({ dataDir: dir }, {})).toThrow(/unknown key "APPT_PROT"/);
     writeFileSync(join(dir, 'appt.json'), '{ not json');

@@ -75,6 +75,14 @@ function url(key: string, v: unknown): string | undefined {
   return String(v);
 }
 
+function pusherUrl(v: string | undefined): string | undefined {
+  if (v === undefined) return v;
+  const u = new URL(v);
+  if (!u.username || !u.password || !/\/apps\/[^/]+\/?$/.test(u.pathname))
+    throw new ConfigError(ENV_KEYS.pusherUrl, 'must look like http://KEY:SECRET@HOST:PORT/apps/APP_ID');
+  return v;
+}
+
 function fromEnv(env: NodeJS.ProcessEnv): Raw {
   const raw: Raw = {};
   for (const [k, name] of Object.entries(ENV_KEYS))
@@ -144,7 +152,7 @@ export function loadConfig(
     pusherAppId: String(merged.pusherAppId ?? gen?.pusherAppId ?? 'appt'),
     pusherKey: String(merged.pusherKey ?? gen?.pusherKey ?? 'appt-key'),
     pusherSecret: String(merged.pusherSecret ?? gen?.pusherSecret ?? 'appt-secret'),
-    pusherUrl: url(ENV_KEYS.pusherUrl, merged.pusherUrl),
+    pusherUrl: pusherUrl(url(ENV_KEYS.pusherUrl, merged.pusherUrl)),
     rateLimitUser: int(ENV_KEYS.rateLimitUser, merged.rateLimitUser ?? 60, 0, 1e9),
     rateLimitStaff: int(ENV_KEYS.rateLimitStaff, merged.rateLimitStaff ?? 60_000, 0, 1e9),
     rateLimitAuthFailures: int('rateLimitAuthFailures', merged.rateLimitAuthFailures ?? 100, 0, 1e9),
