@@ -57,6 +57,16 @@ describe('/metrics', () => {
     ).toBe(1);
   });
 
+  it('reports the realtime hub: connections and messages published', async () => {
+    const before = await scrape();
+    expect(sample(before, 'appt_realtime', { figure: 'connections' })).toBe(0);
+    const slots = (await slotsOf(h, DAY)).timeslots;
+    await hold(slots[0].id); // a timeslot.updated goes out on the provider channel
+    await new Promise((r) => setTimeout(r, 50));
+    const after = await scrape();
+    expect(sample(after, 'appt_realtime', { figure: 'published' })).toBeGreaterThan(0);
+  });
+
   it('a hold that expires moves the expiry counter; a release moves the release counter', async () => {
     const slots = (await slotsOf(h, DAY)).timeslots;
     await hold(slots[0].id);

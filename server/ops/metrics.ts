@@ -53,9 +53,31 @@ function processMetrics(): Registry {
   return processRegistry;
 }
 
-export function createMetrics(ctx: Pick<AppContext, 'db' | 'clock' | 'bus'>): AppMetrics {
+/** What the realtime hub reports about itself (read at scrape time). */
+export interface RealtimeFigures {
+  connections: number;
+  subscriptions: number;
+  published: number;
+  delivered: number;
+  dropped: number;
+}
+
+export function createMetrics(
+  ctx: Pick<AppContext, 'db' | 'clock' | 'bus'>,
+  realtime: () => RealtimeFigures | undefined = () => undefined,
+): AppMetrics {
   const registry = new Registry();
   const reg = { registers: [registry] };
+  new Gauge({
+    name: 'appt_realtime',
+    help: 'Realtime hub: open connections, subscriptions, and messages published/delivered/dropped so far',
+    labelNames: ['figure'],
+    ...reg,
+    collect() {
+      const r = realtime();
+      if (r) for (const [k, v] of Object.entries(r)) this.set({ figure: k }, v);
+    },
+  });
 
   const holdsCreated = new Counter({
     name: 'appt_reservations_created_total',

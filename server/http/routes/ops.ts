@@ -7,6 +7,7 @@ import type { AppContext } from '../../context.js';
 import { stmt } from '../../db/open.js';
 import { checkInvariants } from '../../invariants/check.js';
 import { type AppMetrics, createMetrics } from '../../ops/metrics.js';
+import { realtimeOf } from '../../realtime/plugin.js';
 import { parseSince, StatsResult, statsSince } from '../../ops/stats.js';
 import { PROBLEM_TYPE, sendProblem } from '../problem.js';
 
@@ -29,7 +30,7 @@ const EMPTY_ERROR_CODES: Record<number, ErrorCode> = {
  * duration). Call before the routes are registered.
  */
 export function installObservability(app: FastifyInstance, ctx: AppContext): AppMetrics {
-  const metrics = createMetrics(ctx);
+  const metrics = createMetrics(ctx, () => realtimeOf(ctx)?.hub.stats());
   const codes = new WeakMap<FastifyRequest, string>();
   app.addHook('onSend', async (req, reply, payload) => {
     // A plugin that refuses with an empty body (e.g. a plain GET on the WebSocket route)
