@@ -46,7 +46,19 @@ export function buildProgram(io: IO): Command {
       writeOut: (s) => io.out(s),
       writeErr: (s) => io.err(s),
     })
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Every command takes --json (stable shapes, see its --help); data goes to stdout, status to stderr.
+Exit codes: 0 ok, 1 failed, 2 usage, 3 conflict, 4 auth, 5 queued offline (not confirmed).
+
+Examples:
+  appt login --server http://127.0.0.1:7400 --token T
+  appt list --date today
+  appt reschedule <id> --next-available --yes
+  appt bulk cancel --file plan.csv --dry-run`,
+    );
   registerServe(program, io);
   registerWatch(program, io);
   registerStats(program, io);

@@ -320,11 +320,12 @@ export class ApiClient {
     this.get<Alternatives>(`/appointments/${enc(id)}/alternatives`, { kind, date, limit });
   ics = async (id: string) =>
     (await this.request<string>('GET', `/appointments/${enc(id)}/ics`, { text: true })).data;
-  providerCalendar = async (providerId: string, token?: string) =>
+  /** the provider's subscribable feed; it takes the provider's feed token, not an API token */
+  providerCalendar = async (providerId: string, feedToken: string) =>
     (
       await this.request<string>('GET', `/providers/${enc(providerId)}/calendar.ics`, {
         text: true,
-        query: { token: token ?? this.token },
+        query: { token: feedToken },
       })
     ).data;
   availability = (providerId: string, serviceId: string, date: string) =>
