@@ -16,6 +16,9 @@ export interface SmtpSink {
   port: number;
   url: string;
   messages: SinkMessage[];
+  /** holds every message's reply until resume(): senders block with their messages in flight */
+  pause(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -23,6 +26,8 @@ export async function startSmtpSink(
   opts: { delayMs?: number; reject?: (to: string[]) => number | null } = {},
 ): Promise<SmtpSink> {
   const messages: SinkMessage[] = [];
+  let paused = false;
+  const held: (() => void)[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -45,8 +50,9 @@ export async function startSmtpSink(
           messages.push({ raw, messageId: headerOf(raw, 'message-id'), to, at: Date.now() });
           callback();
         };
-        if (opts.delayMs) setTimeout(finish, opts.delayMs);
-        else finish();
+        const go = () => (opts.delayMs ? setTimeout(finish, opts.delayMs) : finish());
+        if (paused) held.push(go);
+        else go();
       });
     },
   });
@@ -60,6 +66,13 @@ export async function startSmtpSink(
     port,
     url: `smtp://127.0.0.1:${port}`,
     messages,
+    pause() {
+      paused = true;
+    },
+    resume() {
+      paused = false;
+      for (const go of held.splice(0)) go();
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
