@@ -49,7 +49,7 @@ render(React.createElement(A), { maxFps: 60 });
 `,
   );
   const t = new TmuxSession('baseline', { cols: 100, rows: 30 });
-  t.start([process.execPath, file], {}, root);
+  t.start([process.execPath, file], { NODE_ENV: 'production' }, root);
   await t.waitFor(ROW, 30_000);
   const lat: number[] = [];
   for (let i = 0; i < presses; i++) {

@@ -166,7 +166,8 @@ export function ListScreen(p: ListProps) {
       const queued = env.queue.find((x) => x.appointmentId === a.id);
       const selectedRow = idx === sel;
       return (
-        <Box key={a.id}>
+        // one Text per row (nested Texts are not layout nodes): fewer yoga nodes per frame
+        <Text key={a.id} wrap="truncate">
           <Text inverse={selectedRow}>
             {selectedRow ? '›' : ' '} {c.when} {showCustomer ? `${c.customer} ` : ''}
             {c.provider} {c.service}{' '}
@@ -177,7 +178,7 @@ export function ListScreen(p: ListProps) {
             <Text color={STATUS_COLOR[a.status]}>{c.status}</Text>
           )}
           <Text inverse={selectedRow}>{c.price}</Text>
-        </Box>
+        </Text>
       );
     });
 
