@@ -89,16 +89,22 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   ];
   const running = Promise.all(clients.map((c) => c.run()));
 
+  let restartedAt = 0;
+  const resumed = () => {
+    if (restartedAt && ledger.lastRealtimeEventAt > restartedAt) ledger.realtimeResumed++;
+  };
   const chaos = (async () => {
     for (const [i, at] of killTimes(o.duration * 1000, o.kills).entries()) {
       const wait = start + at - Date.now();
       if (wait > 0) await sleep(wait);
+      resumed();
       await server.kill();
       ledger.kills++;
       log(`soak: t+${((Date.now() - start) / 1000).toFixed(1)} s SIGKILL ${i + 1}/${o.kills}`);
       await sleep(100 + Math.random() * 900);
       await server.start();
       ledger.restarts++;
+      restartedAt = Date.now();
       await sleep(1500); // let the sweeper run once, as a freshly started server would
       const found = await checkAll(server, dataDir, ledger, `after restart ${i + 1}`);
       log(`soak: restarted; invariant check: ${found} violations`);
@@ -117,6 +123,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   } finally {
     clearInterval(progress);
   }
+  resumed();
   const found = await checkAll(server, dataDir, ledger, 'final');
   log(`soak: final invariant check: ${found} violations`);
   const ob = await drainOutbox(dataDir, ledger, { seconds: o.outboxWait, require: o.requireOutbox });

@@ -37,6 +37,9 @@ export class Ledger {
   checks = 0;
   realtimeEvents = 0;
   realtimeSubscribers = 0;
+  lastRealtimeEventAt = 0;
+  /** restarts after which the subscribers got events again (pusher-js reconnected) */
+  realtimeResumed = 0;
 
   op(kind: string, ms: number): void {
     let a = this.latencies.get(kind);
@@ -101,6 +104,10 @@ export class Ledger {
           [
             'realtime subscribers / events received',
             `${this.realtimeSubscribers} / ${fmt(this.realtimeEvents)}`,
+          ],
+          [
+            'restarts after which subscribers got events again',
+            this.realtimeSubscribers ? `${this.realtimeResumed} of ${this.restarts}` : 'n/a',
           ],
           ['invariant checks run', fmt(this.checks)],
           ['server kills survived (SIGKILL + restart)', `${this.restarts} of ${this.kills}`],

@@ -52,7 +52,9 @@ export async function watch(
     for (const id of providerIds) {
       const ch = p.subscribe(`provider.${id}.availability`);
       ch.bind_global((event: string) => {
-        if (!event.startsWith('pusher:') && !event.startsWith('pusher_internal:')) ledger.realtimeEvents++;
+        if (event.startsWith('pusher:') || event.startsWith('pusher_internal:')) return;
+        ledger.realtimeEvents++;
+        ledger.lastRealtimeEventAt = Date.now();
       });
     }
     clients.push(p);
