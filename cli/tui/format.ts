@@ -55,13 +55,11 @@ export function rowColumns(a: Appointment, width: number, showCustomer: boolean)
 export function signedMinutes(m: number): string {
   if (m === 0) return 'same time';
   const abs = Math.abs(m);
-  const txt =
-    abs >= 60 * 24
-      ? `${Math.round(abs / 1440)} d`
-      : abs >= 60
-        ? `${(abs / 60).toFixed(abs % 60 ? 1 : 0)} h`
-        : `${abs} min`;
-  return `${m < 0 ? '-' : '+'}${txt}`;
+  const d = Math.floor(abs / 1440);
+  const h = Math.floor((abs % 1440) / 60);
+  const min = abs % 60;
+  const parts = [d ? `${d} d` : '', h ? `${h} h` : '', min ? `${min} min` : ''].filter(Boolean);
+  return `${m < 0 ? '-' : '+'}${parts.join(' ')}`;
 }
 
 export function signedMoney(c: number, currency: string): string {
