@@ -3,7 +3,9 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import { type AppointmentRow, SELECT_APPT, toAppointment } from '../appointments/read.js';
-import { type Db, stmt } from '../db/open.js';
+import { type Actor, appendAudit } from '../audit/audit.js';
+import { type Db, immediate, stmt } from '../db/open.js';
+import { randomToken } from '../ids.js';
 import type { JobDeps } from '../notifications/types.js';
 import { calendarFor } from './ics.js';
 
@@ -62,4 +64,41 @@ export function exportIcs(deps: JobDeps): { files: number; dir: string } {
     renameSync(tmp, file);
   }
   return { files: ids.length, dir };
+}
+
+export interface FeedInfo {
+  providerId: string;
+  token: string;
+  /** path + query to subscribe to (prefix the server URL) */
+  path: string;
+}
+
+const feedInfo = (providerId: string, token: string): FeedInfo => ({
+  providerId,
+  token,
+  path: `/providers/${encodeURIComponent(providerId)}/calendar.ics?token=${encodeURIComponent(token)}`,
+});
+
+/** The subscription details an admin hands to a provider. */
+export function feedFor(db: Db, providerId: string): FeedInfo {
+  const p = stmt<{ feed_token: string }>(db, 'SELECT feed_token FROM providers WHERE id = ?').get(providerId);
+  if (!p) throw new AppError('not_found', `provider ${providerId} not found`);
+  return feedInfo(providerId, p.feed_token);
+}
+
+/** A new feed token (the old URL stops working at once), audited like other token changes. */
+export function rotateFeedToken(db: Db, actor: Actor, providerId: string, now: number): FeedInfo {
+  return immediate(db, () => {
+    feedFor(db, providerId);
+    const token = randomToken('feed_', 18);
+    stmt(db, 'UPDATE providers SET feed_token = ? WHERE id = ?').run(token, providerId);
+    appendAudit(db, {
+      action: 'feed_token.rotated',
+      outcome: 'applied',
+      actor,
+      metadata: { providerId },
+      timestamp: now,
+    });
+    return feedInfo(providerId, token);
+  });
 }

@@ -217,6 +217,51 @@ describe('ICS feed and export', () => {
     }
   });
 
+  it('admins read and rotate the feed token; the old URL stops working; others are refused', async () => {
+    const feed = await h.app.inject({
+      method: 'GET',
+      url: `/admin/providers/${h.ids.provider}/feed`,
+      headers: auth(h.tokens.admin),
+    });
+    expect(feed.statusCode).toBe(200);
+    const { token, path } = feed.json();
+    expect(path).toBe(`/providers/${h.ids.provider}/calendar.ics?token=${token}`);
+    expect((await h.app.inject({ method: 'GET', url: path })).statusCode).toBe(200);
+    const rotated = await h.app.inject({
+      method: 'POST',
+      url: `/admin/providers/${h.ids.provider}/feed/rotate`,
+      headers: auth(h.tokens.admin),
+    });
+    expect(rotated.statusCode).toBe(200);
+    expect(rotated.json().token).not.toBe(token);
+    expect((await h.app.inject({ method: 'GET', url: path })).statusCode).toBe(404);
+    expect((await h.app.inject({ method: 'GET', url: rotated.json().path })).statusCode).toBe(200);
+    const audit = await h.app.inject({
+      method: 'GET',
+      url: '/admin/audit?action=feed_token.rotated',
+      headers: auth(h.tokens.admin),
+    });
+    expect(audit.json().items).toHaveLength(1);
+    for (const [token2, status] of [
+      [h.tokens.staff, 403],
+      [h.tokens.alice, 403],
+      ['nope', 401],
+    ] as const) {
+      const r = await h.app.inject({
+        method: 'GET',
+        url: `/admin/providers/${h.ids.provider}/feed`,
+        headers: auth(token2),
+      });
+      expect(r.statusCode).toBe(status);
+    }
+    const missing = await h.app.inject({
+      method: 'POST',
+      url: '/admin/providers/nope/feed/rotate',
+      headers: auth(h.tokens.admin),
+    });
+    expect([missing.statusCode, missing.json().code]).toEqual([404, 'not_found']);
+  });
+
   it('the export job writes <data-dir>/exports/<providerId>.ics', async () => {
     const a = await bookVia(h, (await slotsOf(h, DAY)).timeslots[5].id);
     const r = exportIcs(jobDeps(h));

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { providerFeed } from '../../calendar/feed.js';
+import { feedFor, providerFeed, rotateFeedToken } from '../../calendar/feed.js';
 import type { AppContext } from '../../context.js';
 
 /**
@@ -30,5 +30,35 @@ export const calendarRoutes =
           .header('cache-control', 'private, max-age=60')
           .send(ics);
       },
+    );
+
+    const Feed = Type.Object({ providerId: Type.String(), token: Type.String(), path: Type.String() });
+    const params = Type.Object({ id: Type.String({ maxLength: 128 }) });
+    const errors = { 401: Type.Ref('Problem'), 403: Type.Ref('Problem'), 404: Type.Ref('Problem') };
+    app.get(
+      '/admin/providers/:id/feed',
+      {
+        config: { access: ['admin'] },
+        schema: {
+          tags: ['admin', 'calendar'],
+          summary: "A provider's ICS feed token and subscription path",
+          params,
+          response: { 200: Feed, ...errors },
+        },
+      },
+      async (req) => feedFor(ctx.db, req.params.id),
+    );
+    app.post(
+      '/admin/providers/:id/feed/rotate',
+      {
+        config: { access: ['admin'] },
+        schema: {
+          tags: ['admin', 'calendar'],
+          summary: 'Replace the feed token; the old subscription URL stops working',
+          params,
+          response: { 200: Feed, ...errors },
+        },
+      },
+      async (req) => rotateFeedToken(ctx.db, req.actor, req.params.id, ctx.clock.now()),
     );
   };
