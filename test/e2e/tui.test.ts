@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
@@ -207,3 +207,96 @@ describe.skipIf(!haveTmux)('appt tui in tmux against a real server', () => {
     expect(tmux.capture()).not.toContain('Upcoming');
   });
 });
+
+describe.skipIf(!haveTmux)(
+  'appt tui offline in tmux: snapshot banner, queued cancel, replay when the server is back',
+  () => {
+    let srv: ServerProcess;
+    let dataDir: string;
+    let home: string;
+    let tmux: TmuxSession;
+    let token: string;
+    let target: Appt;
+
+    beforeAll(async () => {
+      srv = await startServerProcess({ args: ['--demo'] });
+      dataDir = srv.dataDir;
+      home = mkdtempSync(join(tmpdir(), 'appt-tui-home-'));
+      const users = await api(srv.url, srv.adminToken, 'GET', '/admin/users?limit=50');
+      for (const u of users.json.items as { id: string }[]) {
+        const l = await api(
+          srv.url,
+          srv.adminToken,
+          'GET',
+          `/users/${u.id}/appointments?filter=upcoming&limit=50`,
+        );
+        if (l.json.items.length) {
+          target = l.json.items[0];
+          break;
+        }
+      }
+      const tok = await api(srv.url, srv.adminToken, 'POST', '/admin/tokens', {
+        name: 'tui-offline',
+        role: 'user',
+        userId: target.userId,
+      });
+      token = tok.json.token;
+      tmux = new TmuxSession('tui-offline', { cols: 100, rows: 30 });
+      tmux.start(
+        [process.execPath, BIN, 'tui'],
+        { APPT_SERVER: srv.url, APPT_TOKEN: token, APPT_HOME: home },
+        ROOT,
+      );
+    }, 120_000);
+
+    afterAll(async () => {
+      tmux?.kill();
+      await srv?.stop();
+      srv?.cleanup();
+      if (home) rmSync(home, { recursive: true, force: true });
+    });
+
+    it('goes offline with the banner, queues a cancel, and replays it with the same key', async () => {
+      await tmux.waitFor(row(target), 20_000);
+      await tmux.waitFor('realtime connected', 10_000);
+      const port = new URL(srv.url).port;
+      await srv.stop();
+      const off = await tmux.waitFor((x) => x.includes('offline — as of') && x.includes('● offline'), 15_000);
+      expect(off).toContain(row(target));
+      tmux.send('c');
+      await tmux.waitFor('Fee unknown while offline');
+      tmux.send('y');
+      const queued = await tmux.waitFor('queued cancel');
+      expect(queued).toContain('queue 1');
+      expect(queued).not.toContain('Cancelled ·');
+      // queued in the CLI's own store, so `appt queue list|replay` sees it too
+      const readQueue = () => {
+        try {
+          return JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')).queue ?? [];
+        } catch {
+          return [];
+        }
+      };
+      for (let i = 0; i < 100 && readQueue().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      const saved = { queue: readQueue() };
+      expect(saved.queue).toHaveLength(1);
+      expect(saved.queue[0]).toMatchObject({ kind: 'cancel', appointmentId: target.id, server: srv.url });
+      const key = saved.queue[0].idempotencyKey as string;
+      // the server comes back on the same port and data directory
+      srv = await startServerProcess({ dataDir, args: ['--port', port] });
+      await tmux.waitFor('Replayed 1 queued', 20_000);
+      await tmux.waitFor('queue 0');
+      const got = await api(srv.url, srv.adminToken, 'GET', `/appointments/${target.id}`);
+      expect(got.json.status).toBe('cancelled');
+      const audit = got.json.audit as {
+        action: string;
+        outcome: string;
+        channel: string;
+        idempotencyKey: string;
+      }[];
+      const c = audit.find((e) => e.action === 'cancelled' && e.outcome === 'applied');
+      expect(c?.channel).toBe('tui');
+      expect(c?.idempotencyKey).toBe(key);
+    }, 90_000);
+  },
+);
