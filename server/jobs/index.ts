@@ -89,6 +89,7 @@ export function startJobs(ctx: AppContext, opts: JobOptions = {}): Jobs {
       t.unref();
       restarts.add(t);
     });
+    let stopped = false;
     const started = bree.start().catch((err) => {
       live = false;
       ctx.logger.error({ err }, 'jobs did not start');
@@ -96,7 +97,8 @@ export function startJobs(ctx: AppContext, opts: JobOptions = {}): Jobs {
     return {
       running: () => live,
       async stop() {
-        if (!live) return;
+        if (stopped) return;
+        stopped = true;
         live = false;
         clearInterval(sweep);
         for (const t of restarts) clearTimeout(t);
