@@ -1,3 +1,4 @@
+import { isatty } from 'node:tty';
 /**
  * All command output goes through an IO object: stdout is data, stderr is status.
  * Tests pass a buffer IO and read what a command wrote.
@@ -30,7 +31,8 @@ export function processIO(): IO {
     err: (t) => void process.stderr.write(t),
     isTTY,
     isErrTTY: Boolean(process.stderr.isTTY),
-    stdinTTY: Boolean(process.stdin.isTTY),
+    // isatty(0) instead of process.stdin.isTTY: touching process.stdin builds a stream (cold start)
+    stdinTTY: isatty(0),
     // piped output has no width: COLUMNS (as shells export it) or 100
     columns: process.stdout.columns ?? (Number(env.COLUMNS) || 100),
     color: isTTY && !env.NO_COLOR && env.TERM !== 'dumb',

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+import type { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './exit-codes.js';
 import { type IO, processIO } from './io.js';
 import { register as registerServe } from './commands/serve.js';
@@ -38,7 +39,9 @@ function readPackage(): { version: string } {
 
 export function buildProgram(io: IO): Command {
   const pkg = readPackage();
-  const program = new Command('appt')
+  // commander is loaded here, not at import time, so `appt --version` can skip it (cold start)
+  const { Command: CommandClass } = createRequire(import.meta.url)('commander') as typeof import('commander');
+  const program = new CommandClass('appt')
     .description('appt — an appointment desk for the terminal')
     .version(pkg.version, '-V, --version')
     .showSuggestionAfterError(true)
@@ -79,6 +82,10 @@ Examples:
 }
 
 export async function run(argv: string[], io: IO = processIO()): Promise<number> {
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
+    io.out(`${readPackage().version}\n`);
+    return EXIT.ok;
+  }
   const program = buildProgram(io);
   let code: number = EXIT.ok;
   try {
@@ -90,8 +97,13 @@ export async function run(argv: string[], io: IO = processIO()): Promise<number>
   return code;
 }
 
+function isCommanderError(e: unknown): e is CommanderError {
+  // by shape: commander is loaded lazily, so no instanceof here
+  return e instanceof Error && String((e as Partial<CommanderError>).code ?? '').startsWith('commander.');
+}
+
 export function handleError(e: unknown, io: IO): number {
-  if (e instanceof CommanderError) {
+  if (isCommanderError(e)) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
       return EXIT.ok;
     // commander already printed its one-line reason; its own exit code is overridden

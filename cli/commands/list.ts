@@ -67,11 +67,13 @@ export async function runList(io: IO, o: ListFlags): Promise<void> {
     const byUser = Boolean(user) && !o.provider && !o.date && !o.search && !o.status;
     if (o.history && !byUser)
       throw new CliError('--history lists one customer: give --user (and no day/search filters)', EXIT.usage);
+    const date = o.date ?? (o.search || o.status || o.provider || user ? undefined : 'today');
     const query = {
       providerId: o.provider,
       userId: user,
-      date: o.date ?? (o.search || o.status || o.provider || user ? undefined : 'today'),
-      tz: o.provider ? undefined : terminalZone(io.env),
+      date,
+      // a day is the provider's when one is given, else the terminal's (only sent with a day)
+      tz: o.provider || !date ? undefined : terminalZone(io.env),
       status: o.status ?? (o.upcoming ? 'active' : undefined),
       q: o.search,
       limit,

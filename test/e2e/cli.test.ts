@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await srv?.stop();
   srv?.cleanup();
-  rmSync(home, { recursive: true, force: true });
+  if (home) rmSync(home, { recursive: true, force: true });
 });
 
 const bookAt = (i: number, d = day) =>
