@@ -9,6 +9,7 @@ import { authPlugin } from './http/auth.js';
 import { installErrorHandling, sendProblem } from './http/problem.js';
 import { installRateLimits } from './http/rate-limit.js';
 import { appointmentRoutes } from './http/routes/appointments.js';
+import { calendarRoutes } from './http/routes/calendar.js';
 import { catalogRoutes } from './http/routes/catalog.js';
 import { installObservability, installShutdownGate, opsRoutes } from './http/routes/ops.js';
 import { reservationRoutes } from './http/routes/reservations.js';
@@ -104,7 +105,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(reservationRoutes(ctx));
   await app.register(appointmentRoutes(ctx));
   await app.register(webhookRoutes(ctx));
-  await app.register((await import('./http/routes/calendar.js')).calendarRoutes(ctx));
+  await app.register(calendarRoutes(ctx));
   await app.register(opsRoutes(ctx, { jobsRunning: opts.jobsRunning ?? (() => false), metrics }));
   await app.register(realtimePlugin(ctx));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
