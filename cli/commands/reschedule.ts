@@ -212,7 +212,8 @@ export async function runReschedule(io: IO, id: string, o: RescheduleFlags): Pro
         );
       else io.out(`rescheduled ${id}: ${when(r.data.start, z)} (${z}), was ${when(detail.start, z)}\n`);
     } catch (e) {
-      if (isOffline(e))
+      // a hold given by token (--reservation) has no slot to queue: it is only reported
+      if (isOffline(e) && (hold.timeslotId || timeslotId))
         return queueIntent(rt, {
           kind: 'reschedule',
           appointmentId: id,
