@@ -234,6 +234,15 @@ export const CreateProvider = Type.Object(
   },
   { additionalProperties: false },
 );
+export const UpdateProvider = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    // null first: with type coercion on, a string branch would turn null into ""
+    email: Type.Optional(Type.Union([Type.Null(), Type.String({ format: 'email', maxLength: 320 })])),
+    caldavUrl: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 2000 })])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
 
 export const CancellationSettings = Type.Object(
   {

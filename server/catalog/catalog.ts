@@ -184,6 +184,30 @@ export function createProvider(
   return toProvider(row);
 }
 
+/** Changes a provider's name, contact or CalDAV target. The zone is fixed: stored local hours depend on it. */
+export function updateProvider(
+  db: Db,
+  w: WriteScope,
+  actor: Actor,
+  id: string,
+  b: { name?: string; email?: string | null; caldavUrl?: string | null },
+): Provider {
+  const p = requireProvider(db, id);
+  if (b.caldavUrl && !/^https?:\/\//.test(b.caldavUrl))
+    throw new AppError('validation', 'caldavUrl must be an http(s) URL');
+  const next: ProviderRow = {
+    ...p,
+    name: b.name ?? p.name,
+    email: b.email === undefined ? p.email : b.email,
+    caldav_url: b.caldavUrl === undefined ? p.caldav_url : b.caldavUrl,
+  };
+  stmt(db, 'UPDATE providers SET name = @name, email = @email, caldav_url = @caldav_url WHERE id = @id').run(
+    next,
+  );
+  audit(db, w, actor, 'provider.updated', { providerId: id, changed: Object.keys(b) });
+  return toProvider(next);
+}
+
 export function createService(db: Db, w: WriteScope, actor: Actor, b: Static<typeof CreateService>): Service {
   requireProvider(db, b.providerId);
   const row: ServiceRow = {

@@ -24,7 +24,7 @@ const WHO: Who[] = ['admin', 'staff', 'support', 'alice', 'bob', 'none'];
 
 interface Row {
   name: string;
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: () => string;
   body?: () => Record<string, unknown>;
   expect: Record<Who, number>;
@@ -131,6 +131,13 @@ const rows: Row[] = [
     url: () => '/admin/users',
     body: () => ({ name: 'Carol', email: 'carol@example.com' }),
     expect: { admin: 201, staff: 403, support: 403, alice: 403, bob: 403, none: 401 },
+  },
+  {
+    name: 'PATCH /admin/providers/{id}',
+    method: 'PATCH',
+    url: () => `/admin/providers/${h.ids.provider}`,
+    body: () => ({ caldavUrl: 'http://127.0.0.1:5232/doc/cal/' }),
+    expect: { admin: 200, staff: 403, support: 403, alice: 403, bob: 403, none: 401 },
   },
   {
     name: 'GET /admin/audit',
@@ -251,5 +258,28 @@ describe('role × endpoint matrix', () => {
       headers: auth(h.tokens.admin),
     });
     expect(rev.statusCode).toBe(204);
+  });
+
+  it('PATCH /admin/providers/{id} changes the CalDAV URL, refuses a bad one and unknown fields', async () => {
+    const ok = await h.app.inject({
+      method: 'PATCH',
+      url: `/admin/providers/${h.ids.provider}`,
+      headers: auth(h.tokens.admin),
+      payload: { caldavUrl: null, email: 'new@example.com' },
+    });
+    expect(ok.json()).toMatchObject({
+      caldavUrl: null,
+      email: 'new@example.com',
+      timezone: 'America/New_York',
+    });
+    for (const payload of [{ caldavUrl: 'ftp://x' }, { timezone: 'Europe/Paris' }, {}]) {
+      const bad = await h.app.inject({
+        method: 'PATCH',
+        url: `/admin/providers/${h.ids.provider}`,
+        headers: auth(h.tokens.admin),
+        payload,
+      });
+      expect(bad.statusCode, JSON.stringify(payload)).toBe(400);
+    }
   });
 });

@@ -15,6 +15,7 @@ import {
   TimeOff,
   TimeOffBody,
   TokenInfo,
+  UpdateProvider,
   User,
 } from '../../../shared/schemas.js';
 import { AppError } from '../../../shared/errors.js';
@@ -34,6 +35,7 @@ import {
   requireProvider,
   setHours,
   toUser,
+  updateProvider,
 } from '../../catalog/catalog.js';
 import type { AppContext } from '../../context.js';
 import { write } from '../../outbox/write.js';
@@ -97,6 +99,20 @@ export const catalogRoutes =
       },
       async (req, reply) =>
         reply.code(201).send(write(ctx, (w) => createProvider(ctx.db, w, req.actor, req.body))),
+    );
+    app.patch(
+      '/admin/providers/:id',
+      {
+        config: admin,
+        schema: {
+          tags: ['admin'],
+          summary: 'Change name, email or CalDAV URL (the zone is fixed)',
+          params: Id,
+          body: UpdateProvider,
+          response: { 200: Provider, ...errors },
+        },
+      },
+      async (req) => write(ctx, (w) => updateProvider(ctx.db, w, req.actor, req.params.id, req.body)),
     );
     app.post(
       '/admin/services',
