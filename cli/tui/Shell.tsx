@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Box, Text, useApp, useInput, useStdout } from 'ink';
+import { Box, Text, useApp, useStdout } from 'ink';
 import { DateTime } from 'luxon';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Appointment, Me } from '../../shared/schemas.js';
 import { cancelAppointment, replayQueue } from './actions.js';
 import {
-  eachKey,
   errorText,
   isOffline,
   type QueuedAction,
@@ -16,6 +15,7 @@ import {
   type TuiStore,
 } from './data.js';
 import { EnvContext, type TuiEnv } from './env.js';
+import { useKeys } from './keys.js';
 import { clockTime } from './format.js';
 import { makeQueryClient, patchAppointment, patchTimeslots } from './query.js';
 import { CancelModal } from './screens/CancelModal.js';
@@ -250,8 +250,8 @@ export function App(props: AppProps) {
     setCancelFor(a);
   }
 
-  useInput(
-    eachKey((input, key) => {
+  useKeys(
+    (input, key) => {
       if (help) {
         if (input === 'q') return exit();
         if (key.escape || input === '?') setHelp(false);
@@ -260,7 +260,7 @@ export function App(props: AppProps) {
       if (input === '?') return setHelp(true);
       if (input === 'q') return exit();
       if (key.escape && top.name === 'list' && cancelFor === null) setToastState(null);
-    }),
+    },
     { isActive: !typing && cancelFor === null },
   );
 

@@ -1,8 +1,9 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
 import { useState } from 'react';
 import type { Appointment, CancellationQuote } from '../../../shared/schemas.js';
-import { eachKey, errorText, isOffline } from '../data.js';
+import { errorText, isOffline } from '../data.js';
 import { useEnv } from '../env.js';
+import { useKeys } from '../keys.js';
 import { localTime, money } from '../format.js';
 import { useQ } from '../query.js';
 
@@ -16,15 +17,13 @@ export function CancelModal(p: {
   const a = p.appt;
   const quote = useQ(env.qc, ['quote', a.id], () => env.data.quote(a.id));
   const [focus, setFocus] = useState<'no' | 'yes'>('no');
-  useInput(
-    eachKey((input, key) => {
-      if (input === 'y') return p.onYes(quote.data);
-      if (input === 'n' || key.escape) return p.onNo();
-      if (key.leftArrow || key.rightArrow || key.tab || input === 'h' || input === 'l')
-        return setFocus(focus === 'no' ? 'yes' : 'no');
-      if (key.return) return focus === 'yes' ? p.onYes(quote.data) : p.onNo();
-    }),
-  );
+  useKeys((input, key) => {
+    if (input === 'y') return p.onYes(quote.data);
+    if (input === 'n' || key.escape) return p.onNo();
+    if (key.leftArrow || key.rightArrow || key.tab || input === 'h' || input === 'l')
+      return setFocus(focus === 'no' ? 'yes' : 'no');
+    if (key.return) return focus === 'yes' ? p.onYes(quote.data) : p.onNo();
+  });
   let fee: React.ReactNode;
   if (quote.data)
     fee = (

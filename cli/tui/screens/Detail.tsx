@@ -1,8 +1,9 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
 import { useState } from 'react';
 import type { Appointment } from '../../../shared/schemas.js';
-import { eachKey, errorText, isOffline } from '../data.js';
+import { errorText, isOffline } from '../data.js';
 import { useEnv } from '../env.js';
+import { useKeys } from '../keys.js';
 import { cell, localTime, money, STATUS_COLOR } from '../format.js';
 import { keys, useQ } from '../query.js';
 import type { QuickKind } from './List.js';
@@ -27,8 +28,8 @@ export function DetailScreen(p: {
   const [pick, setPick] = useState<string | null>(null);
   const offline = detail.error && isOffline(detail.error);
   const a: Appointment | undefined = detail.data ?? p.fallback;
-  useInput(
-    eachKey((input, key) => {
+  useKeys(
+    (input, key) => {
       if (key.escape) return p.onBack();
       if (!a) return;
       if (input === 't') return p.onQuick(a, 'tomorrow');
@@ -39,7 +40,7 @@ export function DetailScreen(p: {
         env.setTyping(true);
         setPick('');
       }
-    }),
+    },
     { isActive: p.active && pick === null },
   );
   if (!a) {

@@ -1,9 +1,10 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
 import type { Appointment } from '../../../shared/schemas.js';
 import { addDays } from '../../../shared/time.js';
-import { eachKey, errorText, isOffline, type ListKey, type ListQuery } from '../data.js';
+import { errorText, isOffline, type ListKey, type ListQuery } from '../data.js';
 import { useEnv } from '../env.js';
+import { useKeys } from '../keys.js';
 import { cell, rowColumns, STATUS_COLOR } from '../format.js';
 import { snapshotKeys } from '../../config.js';
 import { itemsOf, useList } from '../query.js';
@@ -80,8 +81,8 @@ export function ListScreen(p: ListProps) {
   if (sel >= top + bodyHeight) top = sel - bodyHeight + 1;
   if (top !== offset) setOffset(top);
 
-  useInput(
-    eachKey((input, key) => {
+  useKeys(
+    (input, key) => {
       const move = (d: number) =>
         p.setSelected((s) => Math.max(0, Math.min(items.length - 1, Math.min(s, items.length - 1) + d)));
       if (key.downArrow || input === 'j') return move(1);
@@ -118,7 +119,7 @@ export function ListScreen(p: ListProps) {
         env.setTyping(true);
         return setPrompt({ kind: 'pick', text: '' });
       }
-    }),
+    },
     { isActive: p.active && !prompt },
   );
 

@@ -1,8 +1,9 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
 import { useRef } from 'react';
 import { DateTime } from 'luxon';
 import type { Alternative } from '../../../shared/schemas.js';
 import { localTime, signedMinutes, signedMoney } from '../format.js';
+import { useKeys } from '../keys.js';
 
 /** Small shared pieces: the offline banner, a one-line text prompt, help, conflict modal. */
 export function OfflineBanner({ at }: { at?: string | undefined }) {
@@ -28,7 +29,7 @@ export function Prompt(p: {
     value.current = v;
     p.onChange(v);
   };
-  useInput((input, key) => {
+  useKeys((input, key) => {
     if (key.escape) return p.onCancel();
     if (key.return) return p.onSubmit(value.current);
     if (key.backspace || key.delete) return change(value.current.slice(0, -1));

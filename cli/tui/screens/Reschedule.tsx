@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
 import { DateTime } from 'luxon';
 import { useEffect, useRef, useState } from 'react';
 import type { Alternative, Appointment, Availability, Timeslot } from '../../../shared/schemas.js';
 import { snapshotKeys } from '../../config.js';
 import { addDays } from '../../../shared/time.js';
-import { eachKey, errorText, isConflict, isOffline, TuiApiError } from '../data.js';
+import { errorText, isConflict, isOffline, TuiApiError } from '../data.js';
 import { useEnv } from '../env.js';
+import { useKeys } from '../keys.js';
 import { localTime, mmss, money, signedMinutes, signedMoney } from '../format.js';
 import { AVAILABILITY_STALE_MS, keys, patchAppointment, patchTimeslots, useQ } from '../query.js';
 import { ConflictModal, OfflineBanner } from './Parts.js';
@@ -188,8 +189,8 @@ export function RescheduleScreen(p: {
     }
   }
 
-  useInput(
-    eachKey((input, key) => {
+  useKeys(
+    (input, key) => {
       if (busy) return;
       if (conflict) {
         if (key.escape) return setConflict(null);
@@ -229,7 +230,7 @@ export function RescheduleScreen(p: {
           return env.toast('That slot is taken — pick another', 'error');
         return void doHold(current);
       }
-    }),
+    },
     { isActive: p.active },
   );
 
