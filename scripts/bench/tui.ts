@@ -91,6 +91,8 @@ export async function runTuiBench(o: TuiBenchOptions): Promise<Figure[]> {
     await t.waitFor(ROW, 30_000);
     t.send('/');
     await t.waitFor('Search customer or provider:');
+    // Ink attaches a new component's key handler just after its first frame; give it a moment
+    await new Promise((r) => setTimeout(r, 200));
     t.send('a', true);
     t.send('Enter');
     await t.waitFor(/search “a”.*row 1\//, 15_000);
