@@ -100,6 +100,30 @@ describe('ApiClient', () => {
     srv.close();
   });
 
+  it('resends a keyed request while the same key is still in flight (409 idempotency_in_flight)', async () => {
+    let hits = 0;
+    const srv = createServer((_req, res) => {
+      hits++;
+      if (hits % 3 !== 0) {
+        res.writeHead(409, { 'content-type': 'application/problem+json' });
+        res.end(JSON.stringify({ code: 'idempotency_in_flight', status: 409, detail: 'in flight' }));
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"appointment":{},"feeCents":0,"refundCents":0}');
+      }
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as AddressInfo).port;
+    const c = new ApiClient({ baseUrl: `http://127.0.0.1:${port}`, sleep: async () => {} });
+    expect((await c.cancel('a', {}, { idempotencyKey: 'k' })).status).toBe(200);
+    expect(hits).toBe(3);
+    // without a key nothing is resent
+    const e = await c.request('GET', '/x').catch((x) => x);
+    expect(e.code).toBe('idempotency_in_flight');
+    await c.close();
+    srv.close();
+  });
+
   it('parses Retry-After and ETag forms', () => {
     expect(retryAfterMs('2')).toBe(2000);
     expect(retryAfterMs(new Date(10_000).toUTCString(), 4_000)).toBe(6000);

@@ -278,6 +278,20 @@ export class ApiClient {
         await sleep(wait);
         continue;
       }
+      // the same key still running (a crashed run's request, say): the same request is safe to resend
+      const inFlight =
+        res.statusCode === 409 &&
+        o.idempotencyKey &&
+        (data as { code?: string } | undefined)?.code === 'idempotency_in_flight';
+      if (inFlight && attempt < maxRetries) {
+        await sleep(
+          Math.min(
+            retryAfterMs(res.headers['retry-after']) ?? 250 * 2 ** attempt,
+            this.opts.maxRetryWaitMs ?? 10_000,
+          ),
+        );
+        continue;
+      }
       if (res.statusCode >= 400) throw new ApiError(res.statusCode, data);
       return {
         status: res.statusCode,
