@@ -55,6 +55,11 @@ export class TmuxSession {
     this.tmux(['send-keys', '-t', this.name, ...(literal ? ['-l'] : []), ...list]);
   }
 
+  /** Resizes the window, as a user dragging the terminal would (the program gets SIGWINCH). */
+  resize(cols: number, rows: number): void {
+    this.tmux(['resize-window', '-t', this.name, '-x', String(cols), '-y', String(rows)]);
+  }
+
   capture(): string {
     return this.tmux(['capture-pane', '-p', '-t', this.name], { allowFail: true });
   }

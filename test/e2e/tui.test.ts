@@ -194,6 +194,16 @@ describe.skipIf(!haveTmux)('appt tui in tmux against a real server', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
   });
 
+  it('adapts to the terminal size: at 80×24 everything fits and the dates get shorter', async () => {
+    tmux.resize(80, 24);
+    const screen = await tmux.waitFor((s) => /› \w{3} \d\d \w{3} \d\d:\d\d/.test(s), 5000);
+    const lines = screen.replace(/\n+$/, '').split('\n');
+    expect(lines.length).toBeLessThanOrEqual(24);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+    expect(screen).toContain('Upcoming');
+    expect(screen).toMatch(/● online/);
+  });
+
   it('q quits cleanly and restores the terminal', async () => {
     tmux.send('?');
     await tmux.waitFor('Keys');
@@ -204,7 +214,7 @@ describe.skipIf(!haveTmux)('appt tui in tmux against a real server', () => {
     while (!tmux.dead().dead && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(tmux.dead(), tmux.capture()).toEqual({ dead: true, status: 0 });
     // the alternate screen is gone: the list is no longer on the pane
-    expect(tmux.capture()).not.toContain('Upcoming');
+    await tmux.waitFor((s) => !s.includes('Upcoming'), 2000);
   });
 });
 
