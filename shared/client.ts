@@ -1,8 +1,35 @@
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
-import type { Static } from '@sinclair/typebox';
 import type { Dispatcher, Pool } from 'undici';
-import type * as S from './schemas.js';
+import type {
+  Alternatives,
+  Appointment,
+  AppointmentDetail,
+  AppointmentPage,
+  AuditEntry,
+  AuditPage,
+  AuditVerify,
+  Availability,
+  CancellationQuote,
+  CancelResult,
+  Channel,
+  CheckResult,
+  CreatedToken,
+  CreateProvider,
+  CreateService,
+  CreateToken,
+  CreateUser,
+  HoursBody,
+  Me,
+  Provider,
+  Reservation,
+  Service,
+  TimeOff,
+  TimeOffBody,
+  TokenInfo,
+  User,
+} from './api-types.js';
+import { ApiError, etagVersion, isOfflineCause, OfflineError, retryAfterMs } from './api-errors.js';
 
 /**
  * The one typed API client used by the CLI and the TUI. It speaks undici directly; the
@@ -10,101 +37,9 @@ import type * as S from './schemas.js';
  * pool and `request` are taken from their own files (~+20 ms) — cold start is benchmarked.
  */
 
-export type Channel = 'cli' | 'tui' | 'bulk';
+export type * from './api-types.js';
 
-export type Appointment = Static<typeof S.Appointment>;
-export type AppointmentDetail = Static<typeof S.AppointmentDetail>;
-export type AppointmentPage = Static<typeof S.AppointmentPage>;
-export type AuditEntry = Static<typeof S.AuditEntry>;
-export type Availability = Static<typeof S.Availability>;
-export type Timeslot = Static<typeof S.Timeslot>;
-export type Alternative = Static<typeof S.Alternative>;
-export type Alternatives = Static<typeof S.Alternatives>;
-export type Reservation = Static<typeof S.Reservation>;
-export type CancelResult = Static<typeof S.CancelResult>;
-export type CancellationQuote = Static<typeof S.CancellationQuote>;
-export type Me = Static<typeof S.Me>;
-export type Provider = Static<typeof S.Provider>;
-export type Service = Static<typeof S.Service>;
-export type TimeOff = Static<typeof S.TimeOff>;
-export type User = Static<typeof S.User>;
-export type TokenInfo = Static<typeof S.TokenInfo>;
-export type CreatedToken = Static<typeof S.CreatedToken>;
-export type AuditPage = Static<typeof S.AuditPage>;
-export type AuditVerify = Static<typeof S.AuditVerify>;
-export type CheckResult = Static<typeof S.CheckResult>;
-export type CreateProvider = Static<typeof S.CreateProvider>;
-export type CreateService = Static<typeof S.CreateService>;
-export type HoursBody = Static<typeof S.HoursBody>;
-export type TimeOffBody = Static<typeof S.TimeOffBody>;
-export type CreateUser = Static<typeof S.CreateUser>;
-export type CreateToken = Static<typeof S.CreateToken>;
-export type Hours = { weekday: number; start: string; end: string }[];
-
-/** A problem+json answer from the server (any non-2xx). */
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly detail: string;
-  readonly alternatives: Alternative[] | undefined;
-  readonly body: unknown;
-  constructor(status: number, body: unknown) {
-    const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-    const code = typeof b.code === 'string' ? b.code : `http_${status}`;
-    const detail =
-      typeof b.detail === 'string'
-        ? b.detail
-        : typeof b.title === 'string'
-          ? b.title
-          : typeof body === 'string' && body
-            ? body.slice(0, 200)
-            : `HTTP ${status}`;
-    super(detail);
-    this.name = 'ApiError';
-    this.status = status;
-    this.code = code;
-    this.detail = detail;
-    this.alternatives = Array.isArray(b.alternatives) ? (b.alternatives as Alternative[]) : undefined;
-    this.body = body;
-  }
-}
-
-/** The server could not be reached at all (refused, DNS, reset, timeout): go offline. */
-export class OfflineError extends Error {
-  constructor(
-    readonly url: string,
-    readonly cause: unknown,
-  ) {
-    super(`cannot reach ${url}: ${(cause as Error)?.message || (cause as { code?: string })?.code || cause}`);
-    this.name = 'OfflineError';
-  }
-}
-
-const OFFLINE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ETIMEDOUT',
-  'EPIPE',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-]);
-
-export function isOfflineCause(e: unknown): boolean {
-  let cur = e as { code?: string; cause?: unknown; errors?: unknown[] } | undefined;
-  for (let i = 0; cur && i < 5; i++) {
-    if (cur.code && OFFLINE_CODES.has(cur.code)) return true;
-    if (Array.isArray(cur.errors) && cur.errors.some(isOfflineCause)) return true;
-    cur = cur.cause as typeof cur;
-  }
-  return false;
-}
+export { ApiError, etagVersion, isOfflineCause, OfflineError, retryAfterMs } from './api-errors.js';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -150,21 +85,6 @@ export interface ApiResponse<T> {
   version: number | undefined;
   /** `idempotent-replayed: true`: the server answered from its idempotency store */
   replayed: boolean;
-}
-
-/** Retry-After is seconds or an HTTP date; returns ms (never negative). */
-export function retryAfterMs(h: string | string[] | undefined, now = Date.now()): number | undefined {
-  const v = Array.isArray(h) ? h[0] : h;
-  if (v === undefined || v === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
-}
-
-export function etagVersion(h: string | string[] | undefined): number | undefined {
-  const v = Array.isArray(h) ? h[0] : h;
-  const m = v ? /^(?:W\/)?"?(\d+)"?$/.exec(v.trim()) : null;
-  return m ? Number(m[1]) : undefined;
 }
 
 type RequestFn = (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
