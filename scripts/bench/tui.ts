@@ -49,18 +49,21 @@ render(React.createElement(A), { maxFps: 60 });
 `,
   );
   const t = new TmuxSession('baseline', { cols: 100, rows: 30 });
-  t.start([process.execPath, file], { NODE_ENV: 'production' }, root);
-  await t.waitFor(ROW, 30_000);
-  const lat: number[] = [];
-  for (let i = 0; i < presses; i++) {
-    const t0 = performance.now();
-    t.send('j', true);
-    await t.waitFor((s) => Number(ROW.exec(s)?.[1]) >= i + 2, 10_000, 0);
-    lat.push(performance.now() - t0);
+  try {
+    t.start([process.execPath, file], { NODE_ENV: 'production' }, root);
+    await t.waitFor(ROW, 30_000);
+    const lat: number[] = [];
+    for (let i = 0; i < presses; i++) {
+      const t0 = performance.now();
+      t.send('j', true);
+      await t.waitFor((s) => Number(ROW.exec(s)?.[1]) >= i + 2, 10_000, 0);
+      lat.push(performance.now() - t0);
+    }
+    t.send('q');
+    return lat.sort((a, b) => a - b);
+  } finally {
+    t.kill();
   }
-  t.send('q');
-  t.kill();
-  return lat.sort((a, b) => a - b);
 }
 
 export async function runTuiBench(o: TuiBenchOptions): Promise<Figure[]> {
@@ -71,11 +74,18 @@ export async function runTuiBench(o: TuiBenchOptions): Promise<Figure[]> {
   const home = mkdtempSync(join(tmpdir(), 'appt-bench-tui-home-'));
   const srv = await startAppt({ bin, dataDir, args: ['--demo'] });
   const env = { APPT_SERVER: srv.url, APPT_TOKEN: srv.adminToken, APPT_HOME: home, NO_COLOR: '1' };
+  // every tmux server this run starts, so a failed run leaves none behind
+  const sessions: TmuxSession[] = [];
+  const session = (name: string) => {
+    const t = new TmuxSession(name, { cols: 100, rows: 30 });
+    sessions.push(t);
+    return t;
+  };
   try {
     // (1) start → first list frame
     const starts: number[] = [];
     for (let i = 0; i < o.starts; i++) {
-      const t = new TmuxSession(`start${i}`, { cols: 100, rows: 30 });
+      const t = session(`start${i}`);
       const t0 = performance.now();
       t.start([process.execPath, bin, 'tui'], env, root);
       await t.waitFor(ROW, 30_000, 2);
@@ -86,7 +96,7 @@ export async function runTuiBench(o: TuiBenchOptions): Promise<Figure[]> {
     starts.sort((a, b) => a - b);
 
     // (2) key → frame while scrolling a long list
-    const t = new TmuxSession('scroll', { cols: 100, rows: 30 });
+    const t = session('scroll');
     t.start([process.execPath, bin, 'tui'], env, root);
     await t.waitFor(ROW, 30_000);
     t.send('/');
@@ -161,6 +171,7 @@ export async function runTuiBench(o: TuiBenchOptions): Promise<Figure[]> {
     log(`${o.starts} starts; ${o.presses} presses scrolling to row ${row} of ${total} loaded (50 a page)`);
     return figures;
   } finally {
+    for (const t of sessions) t.kill();
     await srv.stop();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(home, { recursive: true, force: true });
