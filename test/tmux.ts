@@ -1,4 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 /**
  * A small tmux harness for driving the real TUI: a detached session of a fixed size on a
@@ -93,5 +95,8 @@ export class TmuxSession {
 
   kill(): void {
     this.tmux(['kill-server'], { allowFail: true });
+    // tmux can leave its socket file behind; it is ours alone, so remove it
+    const dir = join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`);
+    rmSync(join(dir, this.socket), { force: true });
   }
 }
