@@ -2,7 +2,7 @@ import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bufferIO } from '../io.js';
 import { run } from '../main.js';
-import { type RealtimeEvent, type RealtimeFeed, TuiApiError } from './data.js';
+import { type RealtimeEvent, type RealtimeFeed, TuiApiError, TuiOfflineError } from './data.js';
 import { App } from './Shell.js';
 import { AppUnderTest, appt, setup, until } from './testing.js';
 
@@ -163,5 +163,42 @@ describe('appt tui (command)', () => {
     const io = bufferIO({ isTTY: true, stdinTTY: true, env: { APPT_HOME: '/nonexistent-appt-home' } });
     expect(await run(['node', 'appt', 'tui'], io)).toBe(4);
     expect(io.stderr).toContain('not logged in');
+  });
+});
+
+describe('starting offline', () => {
+  it('with a saved login: the snapshot and the offline banner instead of an error', async () => {
+    const s = setup();
+    s.store.setSnapshot(
+      'list:{"filter":"upcoming","mode":"user","tui":"user","userId":"u1"}',
+      [appt({ start: '2030-01-12T15:00:00Z', serviceTitle: 'Saved cleaning' })],
+      '2030-01-06T09:00:00.000Z',
+    );
+    s.data.fail.me = new TuiOfflineError();
+    s.data.fail.list = new TuiOfflineError();
+    const r = render(
+      <App
+        data={s.data}
+        store={s.store}
+        clock={s.clock}
+        size={s.size}
+        pollMs={3_600_000}
+        fallbackMe={{ tokenId: 't1', name: 'Ada Lovelace', role: 'user', userId: 'u1' }}
+      />,
+    );
+    cleanup = r.unmount;
+    await until(r.lastFrame, 'offline — as of 2030-01-06', 'Saved cleaning', '● offline');
+  });
+
+  it('a double Enter on a slot holds it once', async () => {
+    const s = setup({ items: [appt({ start: START })] });
+    const r = mount(s);
+    await until(r.lastFrame, 'Wed 2030-01-09 10:30');
+    r.stdin.write('t');
+    await until(r.lastFrame, 'Selected: Thu 2030-01-10 10:30');
+    r.stdin.write('\r\r');
+    await until(r.lastFrame, 'Reserved for 01:30');
+    expect(s.data.count('hold')).toBe(1);
+    expect(s.data.count('reschedule')).toBe(0);
   });
 });

@@ -49,7 +49,13 @@ export function RescheduleScreen(p: {
   const [target, setTarget] = useState<number | undefined>(p.target);
   const [slotChoice, setSlotChoice] = useState<number | null>(null);
   const [hold, setHold] = useState<Hold | null>(null);
-  const [busy, setBusy] = useState<null | 'holding' | 'confirming'>(null);
+  const [busy, setBusyState] = useState<null | 'holding' | 'confirming'>(null);
+  // a second Enter can arrive before the re-render that shows "Holding…": the ref sees it
+  const busyRef = useRef<null | 'holding' | 'confirming'>(null);
+  const setBusy = (b: null | 'holding' | 'confirming') => {
+    busyRef.current = b;
+    setBusyState(b);
+  };
   const [conflict, setConflict] = useState<null | {
     message: string;
     wanted?: string;
@@ -191,7 +197,7 @@ export function RescheduleScreen(p: {
 
   useKeys(
     (input, key) => {
-      if (busy) return;
+      if (busyRef.current) return;
       if (conflict) {
         if (key.escape) return setConflict(null);
         if (key.downArrow || input === 'j')
