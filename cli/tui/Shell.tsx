@@ -17,7 +17,7 @@ import {
 import { EnvContext, type TuiEnv } from './env.js';
 import { useKeys } from './keys.js';
 import { clockTime } from './format.js';
-import { makeQueryClient, patchAppointment, patchTimeslots } from './query.js';
+import { LIST_STALE_MS, makeQueryClient, patchAppointment, patchTimeslots } from './query.js';
 import { CancelModal } from './screens/CancelModal.js';
 import { DetailScreen } from './screens/Detail.js';
 import { type ListView, ListScreen, localZone, type QuickKind, todayIn } from './screens/List.js';
@@ -79,6 +79,7 @@ export function App(props: AppProps) {
   const [view, setView] = useState<ListView | null>(null);
   const [selected, setSelected] = useState(0);
   const replaying = useRef(false);
+  const lastPoll = useRef(Date.now());
 
   const toast = useCallback(
     (text: string, tone: 'info' | 'error' | 'ok' = 'info') => setToastState({ text, tone }),
@@ -200,7 +201,11 @@ export function App(props: AppProps) {
           }
         }
         void qc.invalidateQueries();
-      } else if (s.rt !== 'connected') {
+      } else if (s.rt !== 'connected' || Date.now() - lastPoll.current >= LIST_STALE_MS) {
+        // realtime down: poll; realtime up: still refresh once per list stale time, since
+        // staff follow availability channels and some changes (attention flags) do not move
+        // a slot
+        lastPoll.current = Date.now();
         void qc.refetchQueries({ queryKey: ['appointments'], type: 'active' });
         void qc.refetchQueries({ queryKey: ['appointment'], type: 'active' });
       }
