@@ -59,6 +59,13 @@ export class Ledger {
     this.violations.push({ kind, detail });
   }
 
+  /** answers with a 5xx status: none expected, even across kills */
+  serverErrors(): number {
+    let n = 0;
+    for (const [k, v] of this.errors) if (/ 5\d\d( |$)/.test(k)) n += v;
+    return n;
+  }
+
   totalOps(): number {
     let n = 0;
     for (const a of this.latencies.values()) n += a.length;
@@ -101,6 +108,7 @@ export class Ledger {
           ['idempotent replays checked identical', fmt(this.replaysChecked)],
           ['offline intents replayed', fmt(this.offlineReplays)],
           ['requests left without an answer', fmt(this.unresolved)],
+          ['5xx answers', fmt(this.serverErrors())],
           [
             'realtime subscribers / events received',
             `${this.realtimeSubscribers} / ${fmt(this.realtimeEvents)}`,

@@ -66,6 +66,7 @@ describe('soak against the real server process', () => {
     expect(r.ledger.restarts).toBe(1);
     expect(r.ledger.acks.length).toBeGreaterThan(0);
     expect(r.ledger.checks).toBe(2);
+    expect(r.ledger.serverErrors()).toBe(0);
   }, 120_000);
 });
 
