@@ -87,7 +87,8 @@ async function book(srv: ServerProcess, cat: Awaited<ReturnType<typeof seed>>, i
     srv.url,
     srv.adminToken,
     'GET',
-    `/providers/${cat.providerId}/availability?serviceId=${cat.serviceId}&date=tomorrow`,
+    // three days ahead: outside the 24 h reminder window, so only the booking emails go out
+    `/providers/${cat.providerId}/availability?serviceId=${cat.serviceId}&date=${new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10)}`,
   );
   const slot = day.json.timeslots.filter((s: { status: string }) => s.status === 'available')[index];
   const hold = await api(srv.url, srv.adminToken, 'POST', '/reservations', {
