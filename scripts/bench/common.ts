@@ -68,6 +68,26 @@ export interface Proc {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Every child spawned here that has not exited yet; killed when this process exits. */
+const children = new Set<ChildProcess>();
+let exitHook = false;
+
+/** SIGKILLs every child still running (servers and baselines); safe to call twice. */
+export function killAllChildren(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children.clear();
+}
+
+function track(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  if (!exitHook) {
+    // installed on first spawn, not at import: a bench or soak never leaves a server behind
+    exitHook = true;
+    process.once('exit', killAllChildren);
+  }
+}
+
 /** Spawns a process and waits for its stderr line `listening on http://…`. */
 export function spawnListening(
   args: string[],
@@ -78,6 +98,7 @@ export function spawnListening(
     stdio: ['ignore', 'ignore', 'pipe'],
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
   });
+  track(child);
   let err = '';
   return new Promise<Proc>((resolve, reject) => {
     const t = setTimeout(() => {

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../../server/db/open.js';
-import { api, seedCatalog } from '../bench/common.js';
+import { api, killAllChildren, seedCatalog } from '../bench/common.js';
 import { killTimes, runSoak } from './index.js';
 import { checkAll } from './invariants.js';
 import { Ledger } from './ledger.js';
@@ -42,6 +42,8 @@ describe('soak options', () => {
   });
 });
 
+afterAll(() => killAllChildren());
+
 describe('soak against the real server process', () => {
   it('a short run with a SIGKILL ends with zero violations', async () => {
     const r = await runSoak({
@@ -71,11 +73,15 @@ describe('soak against the real server process', () => {
 });
 
 describe('the invariant checker catches broken promises', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'appt-soak-check-'));
-  const server = new Supervised({ dataDir, env: {}, args: [] });
+  let dataDir = '';
+  let server: Supervised;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'appt-soak-check-'));
+    server = new Supervised({ dataDir, env: {}, args: [] });
+  });
   afterAll(async () => {
-    await server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await server?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('reports an overlap, a lost acknowledgement, an unaudited one and a duplicate effect', async () => {
