@@ -39,7 +39,7 @@ describe('replayQueue', () => {
     expect(data.items[1]!.start).toBe('2030-01-10T15:30:00.000Z');
   });
 
-  it('a conflict on replay is reported with the nearest alternatives and leaves the queue', async () => {
+  it('a conflict on replay is reported with the nearest alternatives and stays queued, marked, not retried by itself', async () => {
     const a = appt({ start: '2030-01-09T15:30:00Z' });
     const data = new FakeData([a], new ManualTuiClock(T0));
     data.fail.hold = new TuiApiError(409, 'slot_taken', 'Timeslot taken', [
@@ -63,7 +63,11 @@ describe('replayQueue', () => {
     expect(o!.ok).toBe(false);
     expect(o!.message).toContain('slot_taken');
     expect(o!.message).toContain('nearest: 2030-01-10 16:00');
-    expect(store.queue()).toHaveLength(0);
+    expect(store.queue()).toHaveLength(1);
+    expect(store.queue()[0].lastError).toMatchObject({ code: 'slot_taken', status: 409 });
+    // the next automatic replay leaves it for the desk (appt queue replay / drop)
+    expect(await replayQueue(data, store, makeQueryClient())).toEqual([]);
+    expect(data.count('hold')).toBe(1);
   });
 
   it('still offline: stops and keeps everything queued', async () => {

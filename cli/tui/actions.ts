@@ -59,7 +59,8 @@ export interface ReplayOutcome {
  */
 export async function replayQueue(data: TuiData, store: TuiStore, qc: QueryClient): Promise<ReplayOutcome[]> {
   const out: ReplayOutcome[] = [];
-  for (const q of store.queue()) {
+  // items refused before wait for `appt queue replay` or a drop: the desk decides, not a loop
+  for (const q of store.queue().filter((x) => !x.lastError)) {
     try {
       if (q.kind === 'cancel') {
         const r = await data.cancel(q.appointmentId, q.idempotencyKey, q.version);
@@ -99,9 +100,14 @@ export async function replayQueue(data: TuiData, store: TuiStore, qc: QueryClien
       out.push({
         action: q,
         ok: false,
-        message: `queued ${q.kind} of ${q.appointmentId} failed: ${errorText(e)}${alts}`,
+        message: `queued ${q.kind} of ${q.appointmentId} failed: ${errorText(e)}${alts} (kept in the queue: appt queue list)`,
       });
-      await store.dequeue(q.id);
+      await store.markFailed(q.id, {
+        code: e instanceof TuiApiError ? e.code : 'failed',
+        status: e instanceof TuiApiError ? e.status : 0,
+        detail: errorText(e),
+        ...(e instanceof TuiApiError && e.alternatives.length ? { alternatives: e.alternatives } : {}),
+      });
     }
   }
   if (out.length) void qc.invalidateQueries();

@@ -121,6 +121,8 @@ export interface TuiStore {
   queue(): QueuedAction[];
   enqueue(a: QueuedAction): Promise<void>;
   dequeue(id: string): Promise<void>;
+  /** marks a refused replay: it stays queued (never dropped) until replayed or dropped by hand */
+  markFailed(id: string, error: NonNullable<QueuedAction['lastError']>): Promise<void>;
 }
 
 export function memoryStore(): TuiStore {
@@ -132,6 +134,8 @@ export function memoryStore(): TuiStore {
     queue: () => q,
     enqueue: async (a) => void (q = [...q, a]),
     dequeue: async (id) => void (q = q.filter((x) => x.id !== id)),
+    markFailed: async (id, lastError) =>
+      void (q = q.map((x) => (x.id === id ? { ...x, lastError, attempts: (x.attempts ?? 0) + 1 } : x))),
   };
 }
 
@@ -146,6 +150,10 @@ export function configTuiStore(store: ConfigStore, server: string): TuiStore {
     queue: () => store.queue().filter((x) => x.server === server),
     enqueue: (a) => store.enqueue(a),
     dequeue: async (id) => void (await store.removeQueued(id)),
+    markFailed: async (id, lastError) => {
+      const cur = store.queue().find((x) => x.id === id);
+      await store.patchQueued(id, { lastError, attempts: (cur?.attempts ?? 0) + 1 });
+    },
   };
 }
 

@@ -190,6 +190,9 @@ describe('RescheduleScreen', () => {
     s.data.fail.hold = new TuiOfflineError();
     const r = mount(s);
     await until(r.lastFrame, 'Wed 2030-01-09 10:30');
+    // the whole server is away now, not just availability: a refetch must not look online
+    for (const m of ['me', 'list', 'detail', 'quote', 'alternatives'] as const)
+      s.data.fail[m] = new TuiOfflineError();
     r.stdin.write('t');
     await until(r.lastFrame, 'offline — as of', 'Selected: Thu 2030-01-10 10:30');
     r.stdin.write('\r');

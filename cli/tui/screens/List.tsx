@@ -52,7 +52,8 @@ export function ListScreen(p: ListProps) {
   // biome-ignore lint/correctness/useExhaustiveDependencies: snapshot when the fetch result changes
   useEffect(() => {
     if (res.error && isOffline(res.error)) env.setOnline(false);
-    else if (res.isSuccess && !res.isPlaceholderData) {
+    // only a fetch made now proves the server is there; cached data from before does not
+    else if (res.isSuccess && !res.isPlaceholderData && res.isFetchedAfterMount) {
       env.setOnline(true);
       env.markRefreshed();
       // the snapshot is a whole-file rewrite: keep it small and at most one per key every 20 s
