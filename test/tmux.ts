@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -14,11 +15,13 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export class TmuxSession {
   readonly socket: string;
+  readonly statusFile: string;
   constructor(
     readonly name: string,
     readonly size: { cols: number; rows: number } = { cols: 100, rows: 30 },
   ) {
     this.socket = `appt-test-${process.pid}-${name}`;
+    this.statusFile = join(tmpdir(), `${this.socket}.status`);
   }
 
   private tmux(args: string[], opts: { allowFail?: boolean } = {}): string {
@@ -36,7 +39,10 @@ export class TmuxSession {
   /** Starts `argv` in a new detached session; the pane stays after the program exits. */
   start(argv: string[], env: Record<string, string> = {}, cwd = process.cwd()): void {
     const envs = Object.entries({ TERM: 'xterm-256color', ...env }).map(([k, v]) => `${k}=${q(v)}`);
-    const cmd = `cd ${q(cwd)} && exec env ${envs.join(' ')} ${argv.map(q).join(' ')}`;
+    // tmux 3.3 sometimes loses a pane's exit status (#{pane_dead_status} comes back empty),
+    // so the shell writes it to a file that dead() reads.
+    rmSync(this.statusFile, { force: true });
+    const cmd = `cd ${q(cwd)} && env ${envs.join(' ')} ${argv.map(q).join(' ')}; echo $? > ${q(this.statusFile)}`;
     this.tmux([
       'new-session',
       '-d',
@@ -72,7 +78,10 @@ export class TmuxSession {
       allowFail: true,
     }).trim();
     const [d, s] = out.split(' ');
-    return { dead: d === '1', status: s ? Number(s) : null };
+    const dead = d === '1';
+    if (dead && existsSync(this.statusFile))
+      return { dead, status: Number(readFileSync(this.statusFile, 'utf8').trim()) };
+    return { dead, status: s ? Number(s) : null };
   }
 
   /** Polls capture-pane until `want` matches; returns the screen. Throws with the last screen on timeout. */
