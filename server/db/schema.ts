@@ -126,7 +126,8 @@ export const appointments = sqliteTable(
   (t) => [
     uniqueIndex('appointments_active_slot').on(t.providerId, t.startAt).where(activeSql),
     index('appointments_provider_block').on(t.providerId, t.blockStart),
-    index('appointments_user_start').on(t.userId, t.startAt),
+    // id last: pages ordered by (start, id) come straight off the index, no sort
+    index('appointments_user_start').on(t.userId, t.startAt, t.id),
     index('appointments_start').on(t.startAt),
   ],
 );
