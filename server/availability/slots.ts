@@ -64,6 +64,21 @@ export function withBuffers(svc: ServiceShape, start: number, end: number): Inte
  * slot must end (in real elapsed time) by the window's end.
  */
 export function candidateSlots(day: string, zone: string, hours: HoursRow[], svc: ServiceShape): Candidate[] {
+  // A pure function of its inputs, and the hot part of every hold and availability read
+  // (luxon wall-clock arithmetic): remember recent days. The key holds every input.
+  const key = `${day}|${zone}|${svc.id}|${svc.durationMinutes}|${svc.slotStepMinutes}|${svc.bufferBeforeMinutes}|${svc.bufferAfterMinutes}|${hours.map((h) => `${h.weekday}:${h.startMinute}-${h.endMinute}`).join(',')}`;
+  const hit = slotCache.get(key);
+  if (hit) return hit;
+  const made = computeCandidates(day, zone, hours, svc);
+  if (slotCache.size >= SLOT_CACHE_MAX) slotCache.delete(slotCache.keys().next().value as string);
+  slotCache.set(key, made);
+  return made;
+}
+
+const SLOT_CACHE_MAX = 2000;
+const slotCache = new Map<string, Candidate[]>();
+
+function computeCandidates(day: string, zone: string, hours: HoursRow[], svc: ServiceShape): Candidate[] {
   const base = DateTime.fromISO(day, { zone });
   if (!base.isValid) return [];
   const weekday = base.weekday;
