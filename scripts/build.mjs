@@ -10,7 +10,9 @@ const tmp = `${root}.dist-build-${process.pid}`;
 const old = `${root}.dist-old-${process.pid}`;
 const tsc = `${root}node_modules/typescript/bin/tsc`;
 try {
-  execFileSync(process.execPath, [tsc, '-p', `${root}tsconfig.build.json`, '--outDir', tmp], { stdio: 'inherit' });
+  execFileSync(process.execPath, [tsc, '-p', `${root}tsconfig.build.json`, '--outDir', tmp], {
+    stdio: 'inherit',
+  });
 } catch {
   rmSync(tmp, { recursive: true, force: true });
   process.exit(1);
