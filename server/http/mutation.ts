@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../shared/errors.js';
-import { auditRejection, type WriteMeta } from '../appointments/write.js';
+import { auditRejection } from '../appointments/rejections.js';
+import type { WriteMeta } from '../appointments/write.js';
 import type { AppContext } from '../context.js';
 import {
   abandonIdempotent,
