@@ -80,7 +80,7 @@ export async function runDemo(io: IO, o: DemoFlags): Promise<void> {
   if (tty) {
     let tui: typeof import('../tui/app.js') | undefined;
     try {
-      tui = await import('../tui/app.js');
+      tui = await (await import('../tui/load.js')).loadTui();
     } catch {
       tui = undefined;
     }

@@ -32,7 +32,7 @@ Examples:
           'not logged in: run `appt login --server URL --token T` (or set APPT_SERVER and APPT_TOKEN)',
           EXIT.auth,
         );
-      const { runTui } = await import('../tui/app.js');
+      const { runTui } = await (await import('../tui/load.js')).loadTui();
       await runTui({ server, token, io, me: session?.token === token ? session.me : undefined });
     });
 }
