@@ -13,6 +13,7 @@ import { calendarRoutes } from './http/routes/calendar.js';
 import { catalogRoutes } from './http/routes/catalog.js';
 import { installObservability, installShutdownGate, opsRoutes } from './http/routes/ops.js';
 import { reservationRoutes } from './http/routes/reservations.js';
+import { staffActionRoutes } from './http/routes/staff-actions.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
 import { newId } from './ids.js';
 import { IDEMPOTENCY_TTL_MS } from './idempotency/idempotency.js';
@@ -104,6 +105,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(catalogRoutes(ctx));
   await app.register(reservationRoutes(ctx));
   await app.register(appointmentRoutes(ctx));
+  await app.register(staffActionRoutes(ctx));
   await app.register(webhookRoutes(ctx));
   await app.register(calendarRoutes(ctx));
   await app.register(opsRoutes(ctx, { jobsRunning: opts.jobsRunning ?? (() => false), metrics }));

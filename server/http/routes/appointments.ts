@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../../shared/errors.js';
 import {
-  ActionBody,
   Alternatives,
   AppointmentDetail,
   AppointmentPage,
@@ -23,13 +22,12 @@ import {
   visibleAppointment,
   policyInput,
 } from '../../appointments/read.js';
-import { book, cancel, reschedule, setAttention, setStatus } from '../../appointments/write.js';
+import { book, cancel, reschedule } from '../../appointments/write.js';
 import { auditForAppointment } from '../../audit/audit.js';
 import { quickAlternatives } from '../../availability/alternatives.js';
 import { getProvider, getService } from '../../catalog/catalog.js';
 import { appointmentIcs } from '../../calendar/ics.js';
 import type { AppContext } from '../../context.js';
-import { write } from '../../outbox/write.js';
 import { cancellationQuote, rescheduleText } from '../../policies/policies.js';
 import { runMutation } from '../mutation.js';
 
@@ -348,63 +346,5 @@ export const appointmentRoutes =
           run: (w, meta) => cancel(ctx.db, w, req.actor, req.params.id, req.body ?? {}, meta),
           headers: (r) => etag(r.appointment),
         }),
-    );
-
-    for (const [path, action, keyRequired] of [
-      ['confirm', 'confirm', true],
-      ['complete', 'complete', false],
-      ['no-show', 'no_show', false],
-    ] as const) {
-      app.post(
-        `/appointments/:id/${path}`,
-        {
-          config: { access: ['admin', 'staff'] },
-          schema: {
-            tags: ['appointments'],
-            summary: `Staff: ${path}${keyRequired ? ' (Idempotency-Key required)' : ''}`,
-            params: IdParams,
-            headers: IdemHeaders,
-            body: Type.Optional(ActionBody),
-            response: { 200: AppointmentSchema, ...errors },
-          },
-        },
-        async (req, reply) =>
-          runMutation(ctx, req, reply, {
-            keyRequired,
-            status: 200,
-            appointmentId: req.params.id,
-            run: (w, meta) => setStatus(ctx.db, w, req.actor, req.params.id, action, req.body ?? {}, meta),
-            headers: etag,
-          }),
-      );
-    }
-
-    app.post(
-      '/appointments/:id/attention',
-      {
-        config: { access: ['admin', 'staff'] },
-        schema: {
-          tags: ['appointments'],
-          summary: 'Staff: clear (or set) the needs-attention flag',
-          params: IdParams,
-          body: Type.Object(
-            { needsAttention: Type.Boolean(), reason: Type.Optional(Type.String({ maxLength: 500 })) },
-            { additionalProperties: false },
-          ),
-          response: { 200: AppointmentSchema, ...errors },
-        },
-      },
-      async (req) => {
-        visibleAppointment(ctx.db, req.actor, req.params.id);
-        return write(ctx, (w) =>
-          setAttention(
-            ctx.db,
-            w,
-            req.actor,
-            req.params.id,
-            req.body.needsAttention ? (req.body.reason ?? 'flagged by staff') : null,
-          ),
-        );
-      },
     );
   };

@@ -1,0 +1,88 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { ActionBody, Appointment as AppointmentSchema } from '../../../shared/schemas.js';
+import { visibleAppointment } from '../../appointments/read.js';
+import { setAttention, setStatus } from '../../appointments/write.js';
+import type { AppContext } from '../../context.js';
+import { write } from '../../outbox/write.js';
+import { runMutation } from '../mutation.js';
+
+const Problem = Type.Ref('Problem');
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+const IdemHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ maxLength: 255 })),
+  'if-match': Type.Optional(Type.String({ description: 'ETag "<version>"; stale → 412' })),
+});
+const errors = {
+  400: Problem,
+  401: Problem,
+  403: Problem,
+  404: Problem,
+  409: Problem,
+  412: Problem,
+  422: Problem,
+};
+const etag = (a: { version: number }) => ({ etag: `"${a.version}"` });
+
+/** Staff actions on an appointment: confirm (approve), complete, no-show, the attention flag. */
+export const staffActionRoutes =
+  (ctx: AppContext): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    for (const [path, action, keyRequired] of [
+      ['confirm', 'confirm', true],
+      ['complete', 'complete', false],
+      ['no-show', 'no_show', false],
+    ] as const) {
+      app.post(
+        `/appointments/:id/${path}`,
+        {
+          config: { access: ['admin', 'staff'] },
+          schema: {
+            tags: ['appointments'],
+            summary: `Staff: ${path}${keyRequired ? ' (Idempotency-Key required)' : ''}`,
+            params: IdParams,
+            headers: IdemHeaders,
+            body: Type.Optional(ActionBody),
+            response: { 200: AppointmentSchema, ...errors },
+          },
+        },
+        async (req, reply) =>
+          runMutation(ctx, req, reply, {
+            keyRequired,
+            status: 200,
+            appointmentId: req.params.id,
+            run: (w, meta) => setStatus(ctx.db, w, req.actor, req.params.id, action, req.body ?? {}, meta),
+            headers: etag,
+          }),
+      );
+    }
+
+    app.post(
+      '/appointments/:id/attention',
+      {
+        config: { access: ['admin', 'staff'] },
+        schema: {
+          tags: ['appointments'],
+          summary: 'Staff: clear (or set) the needs-attention flag',
+          params: IdParams,
+          body: Type.Object(
+            { needsAttention: Type.Boolean(), reason: Type.Optional(Type.String({ maxLength: 500 })) },
+            { additionalProperties: false },
+          ),
+          response: { 200: AppointmentSchema, ...errors },
+        },
+      },
+      async (req) => {
+        visibleAppointment(ctx.db, req.actor, req.params.id);
+        return write(ctx, (w) =>
+          setAttention(
+            ctx.db,
+            w,
+            req.actor,
+            req.params.id,
+            req.body.needsAttention ? (req.body.reason ?? 'flagged by staff') : null,
+          ),
+        );
+      },
+    );
+  };
