@@ -30,26 +30,9 @@ import { appointmentIcs } from '../../calendar/ics.js';
 import type { AppContext } from '../../context.js';
 import { cancellationQuote, rescheduleText } from '../../policies/policies.js';
 import { runMutation } from '../mutation.js';
+import { errors, etag, IdemHeaders, IdParams } from './appointment-schemas.js';
 
-const Problem = Type.Ref('Problem');
-const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
 const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 20 });
-const IdemHeaders = Type.Object({
-  'idempotency-key': Type.Optional(
-    Type.String({ maxLength: 255, description: 'kept 24 h; same key + same request → the stored response' }),
-  ),
-  'if-match': Type.Optional(Type.String({ description: 'ETag "<version>"; stale → 412' })),
-});
-const errors = {
-  400: Problem,
-  401: Problem,
-  403: Problem,
-  404: Problem,
-  409: Problem,
-  412: Problem,
-  422: Problem,
-};
-const etag = (a: { version: number }) => ({ etag: `"${a.version}"` });
 
 export const appointmentRoutes =
   (ctx: AppContext): FastifyPluginAsyncTypebox =>

@@ -6,23 +6,7 @@ import { setAttention, setStatus } from '../../appointments/write.js';
 import type { AppContext } from '../../context.js';
 import { write } from '../../outbox/write.js';
 import { runMutation } from '../mutation.js';
-
-const Problem = Type.Ref('Problem');
-const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
-const IdemHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ maxLength: 255 })),
-  'if-match': Type.Optional(Type.String({ description: 'ETag "<version>"; stale → 412' })),
-});
-const errors = {
-  400: Problem,
-  401: Problem,
-  403: Problem,
-  404: Problem,
-  409: Problem,
-  412: Problem,
-  422: Problem,
-};
-const etag = (a: { version: number }) => ({ etag: `"${a.version}"` });
+import { errors, etag, IdemHeaders, IdParams } from './appointment-schemas.js';
 
 /** Staff actions on an appointment: confirm (approve), complete, no-show, the attention flag. */
 export const staffActionRoutes =
