@@ -123,7 +123,7 @@ export function startJobs(ctx: AppContext, opts: JobOptions = {}): Jobs {
   const running = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>) => {
     running.add(p);
-    p.finally(() => running.delete(p));
+    void p.finally(() => running.delete(p));
   };
   const deps = (name: string) => ({
     db: ctx.db,
