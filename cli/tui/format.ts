@@ -30,25 +30,45 @@ export const STATUS_COLOR: Record<string, string> = {
   no_show: 'magenta',
 };
 
-/** One list row split into columns sized for `width` (the year goes first when space is short). */
-export function rowColumns(a: Appointment, width: number, showCustomer: boolean) {
+function widths(width: number, showCustomer: boolean) {
   const wide = width >= 100;
-  const when = localTime(a.start, a.timezone, wide ? 'ccc yyyy-MM-dd HH:mm' : 'ccc dd LLL HH:mm');
   const whenW = wide ? 20 : 16;
-  const price = money(a.priceCents, a.currency);
-  const status = a.status.replace('_', '-');
   // "› " + when + 4 separators + status(13) + price(11) + a spare column
   const rest = Math.max(12, width - (2 + whenW + 4 + 13 + 11 + 1));
   const who = showCustomer ? Math.floor(rest / 3) : 0;
   const prov = Math.floor((rest - who) / 2);
-  const svc = rest - who - prov;
+  return { wide, whenW, who, prov, svc: rest - who - prov };
+}
+
+/**
+ * One list row split into columns sized for `width` (the year goes first when space is
+ * short). A row that needs attention carries `!` after its status.
+ */
+export function rowColumns(a: Appointment, width: number, showCustomer: boolean) {
+  const w = widths(width, showCustomer);
+  const when = localTime(a.start, a.timezone, w.wide ? 'ccc yyyy-MM-dd HH:mm' : 'ccc dd LLL HH:mm');
+  const price = money(a.priceCents, a.currency);
+  const status = `${a.status.replace('_', '-')}${a.needsAttention ? ' !' : ''}`;
   return {
-    when: cell(when, whenW),
-    customer: showCustomer ? cell(a.userName, who - 1) : '',
-    provider: cell(a.providerName, prov - 1),
-    service: cell(a.serviceTitle, svc - 1),
+    when: cell(when, w.whenW),
+    customer: showCustomer ? cell(a.userName, w.who - 1) : '',
+    provider: cell(a.providerName, w.prov - 1),
+    service: cell(a.serviceTitle, w.svc - 1),
     status: cell(status, 13),
     price: price.padStart(11),
+  };
+}
+
+/** The column headers over every list, aligned with rowColumns. */
+export function headerColumns(width: number, showCustomer: boolean) {
+  const w = widths(width, showCustomer);
+  return {
+    when: cell('When (local)', w.whenW),
+    customer: showCustomer ? cell('Customer', w.who - 1) : '',
+    provider: cell('Provider', w.prov - 1),
+    service: cell('Service', w.svc - 1),
+    status: cell('Status', 13),
+    price: 'Price'.padStart(11),
   };
 }
 
