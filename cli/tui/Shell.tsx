@@ -324,7 +324,7 @@ function StatusLine(p: {
   const who = `${p.me.name} (${p.me.role})`;
   const base = `● ${p.online ? 'online' : 'offline'} · ${rtText} · queue ${p.queue} · `;
   const refreshed = ` · refreshed ${p.refreshed ? clockTime(p.refreshed) : '—'}`;
-  const hints = ' · ? help · q quit';
+  const hints = ' · ? help';
   const room = p.width - 1 - base.length - who.length;
   const extra =
     room >= refreshed.length + hints.length ? refreshed + hints : room >= hints.length ? hints : '';

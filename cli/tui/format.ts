@@ -30,13 +30,15 @@ export const STATUS_COLOR: Record<string, string> = {
   no_show: 'magenta',
 };
 
-function widths(width: number, showCustomer: boolean) {
+function widths(width: number, showCustomer: boolean, showProvider: boolean) {
   const wide = width >= 100;
   const whenW = wide ? 20 : 16;
   // "› " + when + 4 separators + status(13) + price(11) + a spare column
   const rest = Math.max(12, width - (2 + whenW + 4 + 13 + 11 + 1));
-  const who = showCustomer ? Math.floor(rest / 3) : 0;
-  const prov = Math.floor((rest - who) / 2);
+  // names get the room first: without a provider column (the day view's group header
+  // names it) the customer takes half
+  const who = showCustomer ? Math.floor(rest / (showProvider ? 3 : 2)) : 0;
+  const prov = showProvider ? Math.floor((rest - who) / 2) : 0;
   return { wide, whenW, who, prov, svc: rest - who - prov };
 }
 
@@ -44,15 +46,15 @@ function widths(width: number, showCustomer: boolean) {
  * One list row split into columns sized for `width` (the year goes first when space is
  * short). A row that needs attention carries `!` after its status.
  */
-export function rowColumns(a: Appointment, width: number, showCustomer: boolean) {
-  const w = widths(width, showCustomer);
+export function rowColumns(a: Appointment, width: number, showCustomer: boolean, showProvider = true) {
+  const w = widths(width, showCustomer, showProvider);
   const when = localTime(a.start, a.timezone, w.wide ? 'ccc yyyy-MM-dd HH:mm' : 'ccc dd LLL HH:mm');
   const price = money(a.priceCents, a.currency);
   const status = `${a.status.replace('_', '-')}${a.needsAttention ? ' !' : ''}`;
   return {
     when: cell(when, w.whenW),
     customer: showCustomer ? cell(a.userName, w.who - 1) : '',
-    provider: cell(a.providerName, w.prov - 1),
+    provider: showProvider ? cell(a.providerName, w.prov - 1) : '',
     service: cell(a.serviceTitle, w.svc - 1),
     status: cell(status, 13),
     price: price.padStart(11),
@@ -60,12 +62,12 @@ export function rowColumns(a: Appointment, width: number, showCustomer: boolean)
 }
 
 /** The column headers over every list, aligned with rowColumns. */
-export function headerColumns(width: number, showCustomer: boolean) {
-  const w = widths(width, showCustomer);
+export function headerColumns(width: number, showCustomer: boolean, showProvider = true) {
+  const w = widths(width, showCustomer, showProvider);
   return {
     when: cell('When (local)', w.whenW),
     customer: showCustomer ? cell('Customer', w.who - 1) : '',
-    provider: cell('Provider', w.prov - 1),
+    provider: showProvider ? cell('Provider', w.prov - 1) : '',
     service: cell('Service', w.svc - 1),
     status: cell('Status', 13),
     price: 'Price'.padStart(11),

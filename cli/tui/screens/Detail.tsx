@@ -3,7 +3,7 @@ import { useState } from 'react';
 import type { Appointment, AppointmentDetail } from '../../../shared/schemas.js';
 import { errorText, isOffline } from '../data.js';
 import { useEnv } from '../env.js';
-import { money, STATUS_COLOR } from '../format.js';
+import { localTime, money, STATUS_COLOR } from '../format.js';
 import { useKeys } from '../keys.js';
 import { parsePickDate } from '../listing.js';
 import { keys, useQ } from '../query.js';
@@ -11,6 +11,18 @@ import { STAFF_KEYS, type StaffKey, runStaffAction, staffActionRefusal } from '.
 import { actorWords, describeChange, hasStarted, isActive, statusWord, zoned } from '../words.js';
 import type { QuickKind } from './List.js';
 import { OfflineBanner, Prompt } from './Parts.js';
+
+const STAFF_HINTS: [string, StaffKey, string][] = [
+  ['a', 'confirm', 'confirm'],
+  ['x', 'complete', 'complete'],
+  ['o', 'no-show', 'no-show'],
+  ['!', 'attention', 'clear attention'],
+];
+/** Only the staff keys that apply to this appointment now. */
+const staffHints = (a: Appointment, now: number) =>
+  STAFF_HINTS.filter(([, k]) => staffActionRefusal(a, k, now) === null)
+    .map(([key, , word]) => `${key} ${word}`)
+    .join(' · ');
 
 /** The audit trail and every notification as lines: the scrollable lower part of the detail. */
 export function historyLines(d: AppointmentDetail): { key: string; node: React.ReactNode }[] {
@@ -91,7 +103,7 @@ export function DetailScreen(p: {
   const staff = env.me.role === 'staff' || env.me.role === 'admin';
   const lines = fresh ? historyLines(fresh) : [];
 
-  const headerH = 9 + (a?.previousStart ? 1 : 0) + (a?.needsAttention ? 1 : 0) + (a && !isActive(a) ? 1 : 0);
+  const headerH = 10 + (a?.previousStart ? 1 : 0) + (a?.needsAttention ? 1 : 0) + (a && !isActive(a) ? 1 : 0);
   const room = Math.max(2, p.height - headerH - (pick ? 2 : 0) - (ask ? 1 : 0));
   const maxScroll = Math.max(0, lines.length - room);
   const top = Math.min(scroll, maxScroll);
@@ -166,7 +178,7 @@ export function DetailScreen(p: {
         </Text>
       )}
       <Text wrap="truncate">
-        Time: {zoned(a.start, z)}–{zoned(a.end, z, 'HH:mm')} ({z})
+        Time: {zoned(a.start, z)}–{localTime(a.end, z, 'HH:mm')} ({z})
       </Text>
       {a.previousStart && <Text dimColor>Previously: {zoned(a.previousStart, z)}</Text>}
       <Text wrap="truncate">
@@ -207,9 +219,13 @@ export function DetailScreen(p: {
         {isActive(a) && !started
           ? 't Tomorrow · n Next available · p Pick date · r Reschedule · c Cancel · '
           : ''}
-        {staff ? 'a confirm · x complete · o no-show · ! clear attention · ' : ''}
         Esc back
       </Text>
+      {staff && staffHints(a, env.clock.now()) && (
+        <Text dimColor wrap="truncate">
+          Staff: {staffHints(a, env.clock.now())}
+        </Text>
+      )}
       {ask && (
         <Text color="yellow" bold>
           {ask === 'confirm'

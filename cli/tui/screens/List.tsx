@@ -62,7 +62,8 @@ export function listQuery(v: ListView): ListKey {
     : { mode: 'day', date: v.date, tz: v.tz };
 }
 
-const labelOf = (a: Appointment) => `${a.userName}, ${localTime(a.start, a.timezone, 'ccc dd LLL HH:mm')}`;
+const labelOf = (a: Appointment) =>
+  `${a.serviceTitle} · ${a.userName}, ${localTime(a.start, a.timezone, 'ccc dd LLL HH:mm')}`;
 const select = (a: Appointment, index: number): Selection => ({
   id: a.id,
   index,
@@ -231,6 +232,8 @@ export function ListScreen(p: ListProps) {
   }
 
   const showCustomer = p.staff;
+  // the day view's group headers name the provider: its column goes, names get the room
+  const showProvider = !(p.view.kind === 'day' && !search);
   const dayTitle =
     p.view.kind === 'day'
       ? search
@@ -251,12 +254,13 @@ export function ListScreen(p: ListProps) {
     </Box>
   );
 
-  const h = headerColumns(p.width, showCustomer);
+  const h = headerColumns(p.width, showCustomer, showProvider);
   const header = (
     <Text dimColor bold wrap="truncate">
       {'  '}
       {h.when} {showCustomer ? `${h.customer} ` : ''}
-      {h.provider} {h.service} {h.status}
+      {showProvider ? `${h.provider} ` : ''}
+      {h.service} {h.status}
       {h.price}
     </Text>
   );
@@ -285,7 +289,7 @@ export function ListScreen(p: ListProps) {
           </Text>
         );
       const a = l.a;
-      const c = rowColumns(a, p.width, showCustomer);
+      const c = rowColumns(a, p.width, showCustomer, showProvider);
       const queued = env.queue.find((x) => x.appointmentId === a.id);
       const selectedRow = l.index === cur;
       const status = queued
@@ -295,7 +299,8 @@ export function ListScreen(p: ListProps) {
         // one Text per row (nested Texts are not layout nodes); the highlight covers the whole row
         <Text key={a.id} wrap="truncate" inverse={selectedRow}>
           {selectedRow ? '›' : ' '} {c.when} {showCustomer ? `${c.customer} ` : ''}
-          {c.provider} {c.service}{' '}
+          {showProvider ? `${c.provider} ` : ''}
+          {c.service}{' '}
           <Text color={queued ? 'yellow' : a.needsAttention ? 'red' : STATUS_COLOR[a.status]}>{status}</Text>
           {c.price}
         </Text>
