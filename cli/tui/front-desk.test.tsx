@@ -114,7 +114,7 @@ describe('fresh data where a decision is made', () => {
     s.data.extraAudit = [
       {
         ...cancelledEntry(a.id),
-        actor: { id: 'tok_desk2', type: 'staff', name: 'second desk', role: 'staff' } as never,
+        actor: { id: 'tok_desk2', type: 'staff', name: 'second desk', role: 'staff' },
       },
     ];
     emit(slotEvent);
@@ -320,7 +320,7 @@ describe('staff keys on the detail', () => {
       id: `x${i}`,
       action: 'rescheduled',
       reason: `move ${i}`,
-      actor: { id: 'u1', type: 'user', name: 'Ada Lovelace', role: 'user' } as never,
+      actor: { id: 'u1', type: 'user', name: 'Ada Lovelace', role: 'user' },
     }));
     const { r } = withFeed(s);
     await until(r.lastFrame, 'Cleaning');
@@ -399,7 +399,7 @@ function cancelledEntry(appointmentId: string) {
     appointmentId,
     action: 'cancelled',
     outcome: 'applied' as const,
-    actor: { id: 'tok_desk', type: 'staff', name: 'demo front desk', role: 'staff' } as never,
+    actor: { id: 'tok_desk', type: 'staff', name: 'demo front desk', role: 'staff' },
     channel: 'tui',
     timestamp: new Date(T0 - 60_000).toISOString(),
     requestId: null,

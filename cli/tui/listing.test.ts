@@ -82,12 +82,10 @@ describe('pick date', () => {
 
 describe('words', () => {
   it('names the actor: token name and role for staff, the customer’s name, the id as a fallback', () => {
-    expect(actorWords({ id: 't1', type: 'staff', name: 'demo front desk', role: 'staff' } as never)).toBe(
+    expect(actorWords({ id: 't1', type: 'staff', name: 'demo front desk', role: 'staff' })).toBe(
       'demo front desk, staff',
     );
-    expect(actorWords({ id: 'u1', type: 'user', name: 'Ada Lovelace', role: 'user' } as never)).toBe(
-      'Ada Lovelace',
-    );
+    expect(actorWords({ id: 'u1', type: 'user', name: 'Ada Lovelace', role: 'user' })).toBe('Ada Lovelace');
     expect(actorWords({ id: 'system', type: 'system' })).toBe('system');
     expect(actorWords({ id: 'tok_9', type: 'staff' })).toBe('tok_9 (staff)');
     expect(statusWord('no_show')).toBe('no-show');
@@ -105,7 +103,7 @@ describe('words', () => {
           appointmentId: a.id,
           action: 'cancelled',
           outcome: 'applied' as const,
-          actor: { id: 't1', type: 'staff', name: 'demo front desk', role: 'staff' } as never,
+          actor: { id: 't1', type: 'staff', name: 'demo front desk', role: 'staff' },
           channel: 'tui',
           timestamp: '2030-01-06T21:52:00Z', // 10:52 in Auckland
           requestId: null,

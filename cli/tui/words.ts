@@ -27,14 +27,14 @@ export function zoned(iso: string, zone: string, fmt = 'ccc yyyy-MM-dd HH:mm'): 
 /** The short name of a zone at an instant ("NZDT", "GMT+1"), for group headers. */
 export const zoneAbbr = (zone: string, at: number) => DateTime.fromMillis(at, { zone }).toFormat('ZZZZ');
 
-type Actor = AuditEntry['actor'] & { name?: string | null; role?: string | null };
-
 /**
  * The actor in words: "demo front desk, staff" for a token, the customer's name for a user,
  * "system" for the system; the id when the server did not send a name (older servers).
  */
-export function actorWords(actor: AuditEntry['actor']): string {
-  const a = actor as Actor;
+export function actorWords(
+  actor: Pick<AuditEntry['actor'], 'id' | 'type'> & Partial<AuditEntry['actor']>,
+): string {
+  const a = actor;
   const role = a.role ?? (a.type === 'user' ? null : a.type);
   if (a.type === 'system') return 'system';
   if (a.name) return role && a.type !== 'user' ? `${a.name}, ${role}` : a.name;
