@@ -328,7 +328,7 @@ describe('staff keys on the detail', () => {
     const f = await until(
       r.lastFrame,
       'Audit (21) · times in America/New_York',
-      'created by desk (staff) via cli',
+      'created by front desk, staff via cli',
     );
     expect(f).toContain('by Ada Lovelace via tui');
     expect(f).toContain('“move 0”');
