@@ -63,7 +63,7 @@ describe('selection follows the appointment id', () => {
     // cancelled elsewhere: it leaves the Upcoming tab
     s.data.items = [a, { ...b, status: 'cancelled' }, c];
     emit(slotEvent);
-    const f = await until(r.lastFrame, 'The selected appointment (Svc B', 'left this view');
+    const f = await until(r.lastFrame, 'The selected appointment left this view: Svc B');
     expect(selectedLine(f)).toBe('');
     expect(f).toContain('–/2');
     // no destructive key acts on a row the user did not select

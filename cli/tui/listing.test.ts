@@ -14,13 +14,13 @@ describe('day view grouping', () => {
       start: '2030-01-07T22:00:00Z', // Tue 08 Jan 11:00 in Auckland
     });
     const { lines, order } = groupByProvider([ny1, akl, ny0]);
-    expect(order.map((a) => a.id)).toEqual([akl.id, ny0.id, ny1.id]);
+    expect(order.map((a) => a.id)).toEqual([ny0.id, ny1.id, akl.id]);
     expect(lines.map((l) => (l.kind === 'group' ? l.text : l.a.id))).toEqual([
-      expect.stringMatching(/^Kauri Hair · Pacific\/Auckland \(.+\) · Tue 08 Jan · 1$/),
-      akl.id,
       expect.stringMatching(/^Dr\. Rivera · America\/New_York \(.+\) · Tue 08 Jan · 2$/),
       ny0.id,
       ny1.id,
+      expect.stringMatching(/^Kauri Hair · Pacific\/Auckland \(.+\) · Tue 08 Jan · 1$/),
+      akl.id,
     ]);
   });
 });

@@ -13,8 +13,8 @@ export type ListLine =
 
 /**
  * The day view: one group per provider (their zone in the header), rows sorted by local
- * start inside each group; groups in order of their first appointment. `order` is the
- * appointments in display order (what j/k walk through).
+ * start inside each group; groups in provider-name order, so they keep their place as
+ * appointments move. `order` is the appointments in display order (what j/k walk through).
  */
 export function groupByProvider(items: Appointment[]): { lines: ListLine[]; order: Appointment[] } {
   const groups = new Map<string, Appointment[]>();
@@ -28,7 +28,12 @@ export function groupByProvider(items: Appointment[]): { lines: ListLine[]; orde
   const sorted = [...groups.values()].map((g) =>
     [...g].sort((x, y) => localKey(x).localeCompare(localKey(y)) || x.id.localeCompare(y.id)),
   );
-  sorted.sort((x, y) => Date.parse(x[0]!.start) - Date.parse(y[0]!.start));
+  // groups keep their place while appointments move: by provider name
+  sorted.sort(
+    (x, y) =>
+      x[0]!.providerName.localeCompare(y[0]!.providerName) ||
+      x[0]!.providerId.localeCompare(y[0]!.providerId),
+  );
   const lines: ListLine[] = [];
   const order: Appointment[] = [];
   for (const g of sorted) {

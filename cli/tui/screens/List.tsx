@@ -84,7 +84,10 @@ export function ListScreen(p: ListProps) {
   );
   const offline = res.error && isOffline(res.error);
   const snap = offline ? env.store.getSnapshot<Appointment[]>(snapKey) : undefined;
-  const raw = res.data ? itemsOf(res.data) : (snap?.data ?? []);
+  // rows of the previous view (kept by the query while this one loads) are not shown: a key
+  // pressed now must act on a row of the view in the title
+  const stale = res.isPlaceholderData;
+  const raw = res.data && !stale ? itemsOf(res.data) : (snap?.data ?? []);
   const search = p.view.kind === 'day' ? p.view.q : undefined;
 
   // what is on screen, in display order: a day grouped by provider; a search filtered by
@@ -136,7 +139,8 @@ export function ListScreen(p: ListProps) {
     if (sel.id && found < 0 && fresh)
       // the selected appointment left this view (another desk moved or cancelled it)
       p.setSelection((s) => (s.id === sel.id ? { ...s, id: null, lost: s.label } : s));
-    else if (sel.id === null && !sel.lost && order[0]) p.setSelection(select(order[0], 0));
+    // the default row is taken from this view's own rows, never the previous view's
+    else if (fresh && sel.id === null && !sel.lost && order[0]) p.setSelection(select(order[0], 0));
   }, [sel.id, sel.lost, found, fresh, order[0]?.id]);
 
   // infinite scroll: ask for the next page a few rows before the end
@@ -164,8 +168,11 @@ export function ListScreen(p: ListProps) {
       const moveTo = (to: (from: number | null, s: Selection) => number) =>
         p.setSelection((s) => {
           if (!order.length) return s;
-          const i = s.id ? order.findIndex((a) => a.id === s.id) : s.lost ? null : 0;
-          const n = Math.max(0, Math.min(order.length - 1, to(i !== null && i >= 0 ? i : null, s)));
+          // an id not in these rows yet (the rows are still the previous view's) moves from
+          // the row on screen; a lost one from where it was
+          const found = s.id ? order.findIndex((a) => a.id === s.id) : -1;
+          const i = found >= 0 ? found : s.lost ? null : (cur ?? 0);
+          const n = Math.max(0, Math.min(order.length - 1, to(i, s)));
           return select(order[n]!, n);
         });
       // from nothing selected (the row left the view), j selects the row now in its place
@@ -266,7 +273,7 @@ export function ListScreen(p: ListProps) {
   );
 
   let body: React.ReactNode;
-  if (res.isLoading && !snap) body = <Text>Loading appointments…</Text>;
+  if ((res.isLoading || stale) && !snap) body = <Text>Loading appointments…</Text>;
   else if (res.error && !offline)
     body = <Text color="red">Could not load appointments: {errorText(res.error)}</Text>;
   else if (order.length === 0)
@@ -313,7 +320,7 @@ export function ListScreen(p: ListProps) {
       {offline && <OfflineBanner at={snap?.at} />}
       {sel.lost && (
         <Text color="yellow" wrap="truncate">
-          The selected appointment ({sel.lost}) left this view — nothing selected; j/k select a row
+          The selected appointment left this view: {sel.lost} · nothing selected, j/k select a row
         </Text>
       )}
       {header}

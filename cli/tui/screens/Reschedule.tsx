@@ -101,6 +101,19 @@ export function RescheduleScreen(p: {
   const current = slots[Math.min(slot, Math.max(0, slots.length - 1))];
   const currentFree = current ? isFree(current) || hold?.timeslotId === current.id : false;
 
+  const [enterPending, setEnterPending] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the free list lands
+  useEffect(() => {
+    if (!enterPending || freePending) return;
+    setEnterPending(false);
+    if (!current) return;
+    if (!currentFree) return env.toast('That slot is taken — pick another', 'error');
+    void h.doHold(current, (id) => {
+      const i = slots.findIndex((s) => s.id === id);
+      if (i >= 0) setSlotChoice(i);
+    });
+  }, [enterPending, freePending]);
+
   useKeys(
     (input, key) => {
       if (h.busyRef.current) return;
@@ -138,7 +151,8 @@ export function RescheduleScreen(p: {
       if (key.end || input === 'G') return setSlotChoice(Math.max(0, slots.length - 1));
       if (key.return && current) {
         if (hold && hold.timeslotId === current.id && !expired) return void h.confirm(hold);
-        if (freePending) return env.toast('Still asking the server which slots are free…', 'info');
+        // the server's list of free slots is on its way: Enter waits for it, not dropped
+        if (freePending) return setEnterPending(true);
         if (!currentFree)
           return env.toast(
             Date.parse(current.start) === Date.parse(a.start)
@@ -262,7 +276,7 @@ export function RescheduleScreen(p: {
         </Text>
       )}
       <Box>
-        {h.busy === 'holding' ? (
+        {h.busy === 'holding' || enterPending ? (
           <Text>Holding…</Text>
         ) : hold && !expired ? (
           <Text color="green">Reserved for {mmss(hold.expiresAt - env.clock.now())}</Text>
