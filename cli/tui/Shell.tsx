@@ -1,4 +1,5 @@
-import { Box, Text, useApp, useStdout } from 'ink';
+import { Box, useApp, useStdout } from 'ink';
+import { Text } from './ui.js';
 import { DateTime } from 'luxon';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { Appointment, Me } from '../../shared/schemas.js';

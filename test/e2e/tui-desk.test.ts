@@ -73,7 +73,7 @@ describe.skipIf(!haveTmux)('appt tui front desk (staff, 80×24) against a real s
     tmux = new TmuxSession('tui-desk', { cols: 80, rows: 24 });
     tmux.start(
       [process.execPath, BIN, 'tui'],
-      { APPT_SERVER: srv.url, APPT_TOKEN: desk, APPT_HOME: home, TZ: 'UTC' },
+      { APPT_SERVER: srv.url, APPT_TOKEN: desk, APPT_HOME: home, TZ: 'UTC', NO_COLOR: '1' },
       ROOT,
     );
   }, 120_000);
@@ -97,6 +97,10 @@ describe.skipIf(!haveTmux)('appt tui front desk (staff, 80×24) against a real s
     expect(screen).toMatch(/^\S.* · (America|Europe|Pacific)\/\w+ \(.+\) · .* · \d+$/m);
     // the identity stays on the status line at 80 columns
     expect(lines[lines.length - 1]).toContain('demo front desk (staff)');
+    // NO_COLOR: no colour is drawn (foreground 30–37, 90–97, 38;…), the selection stays inverse
+    const ansi = tmux.captureAnsi();
+    expect(ansi).not.toMatch(/\x1b\[[0-9;]*(?<![0-9])(3[0-8]|9[0-7])(;[0-9;]*)?m/);
+    expect(ansi).toContain('\x1b[7m');
     await tmux.waitFor('realtime connected', 10_000);
   });
 

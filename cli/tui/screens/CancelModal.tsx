@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { hue, Text } from '../ui.js';
 import { useState } from 'react';
 import type { Appointment, CancellationQuote } from '../../../shared/schemas.js';
 import { errorText, isOffline } from '../data.js';
@@ -73,7 +74,7 @@ export function CancelModal(p: {
     );
   else fee = <Text>Loading fee quote…</Text>;
   return (
-    <Box flexDirection="column" borderStyle="double" borderColor="yellow" paddingX={1}>
+    <Box flexDirection="column" borderStyle="double" borderColor={hue('yellow')} paddingX={1}>
       <Text bold>Cancel this appointment?</Text>
       <Text>
         {a.serviceTitle} with {a.providerName} · {a.userName} · {zoned(a.start, a.timezone)}

@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from '../ui.js';
 import { useState } from 'react';
 import type { Appointment, AppointmentDetail } from '../../../shared/schemas.js';
 import { errorText, isOffline } from '../data.js';

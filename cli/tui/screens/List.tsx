@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from '../ui.js';
 import { DateTime } from 'luxon';
 import { useEffect, useState } from 'react';
 import type { Appointment } from '../../../shared/schemas.js';

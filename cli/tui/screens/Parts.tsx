@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { hue, Text } from '../ui.js';
 import { useRef } from 'react';
 import { DateTime } from 'luxon';
 import type { Alternative } from '../../../shared/schemas.js';
@@ -68,8 +69,7 @@ export const HELP_LINES: [string, string][] = [
   ['Enter', 'open · hold the slot · confirm a held slot'],
   ['r', 'reschedule (tomorrow, same time preselected)'],
   ['t / n / p', 'Tomorrow / Next available / Pick date'],
-  ['c', 'cancel (fee shown first)'],
-  ['y / n', 'in the cancel modal: Yes, cancel / No, keep'],
+  ['c', 'cancel: fee shown first; y Yes, cancel · n/Esc No, keep'],
   ['a / x / o', 'detail, staff: confirm / complete / no-show'],
   ['!', 'detail, staff: clear needs attention'],
   ['d', 'toggle day view / customer lists (staff)'],
@@ -105,7 +105,7 @@ export function ConflictModal(p: {
 }) {
   const wanted = p.wantedStart ? Date.parse(p.wantedStart) : undefined;
   return (
-    <Box flexDirection="column" borderStyle="double" borderColor="red" paddingX={1}>
+    <Box flexDirection="column" borderStyle="double" borderColor={hue('red')} paddingX={1}>
       <Text bold color="red">
         Conflict: {p.message}
       </Text>
