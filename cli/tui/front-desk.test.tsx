@@ -413,3 +413,86 @@ function cancelledEntry(appointmentId: string) {
     hash: '2',
   };
 }
+
+describe('error paths and polish', () => {
+  it('a staff action the server refuses says why and refreshes the detail', async () => {
+    const a = appt({ start: '2030-01-09T15:30:00Z', status: 'upcoming' });
+    const s = setup({ items: [a] });
+    s.data.meValue = staffMe;
+    s.data.fail.staffAction = new TuiApiError(
+      409,
+      'appointment_started',
+      'the appointment has already started',
+    );
+    const { r } = withFeed(s);
+    await until(r.lastFrame, 'Cleaning');
+    r.stdin.write('\r');
+    await until(r.lastFrame, 'Staff: a confirm');
+    const before = s.data.count('detail');
+    r.stdin.write('a');
+    await until(r.lastFrame, 'Confirm this appointment?');
+    r.stdin.write('y');
+    await until(r.lastFrame, 'Could not confirm: the appointment has already started');
+    await until(() => (s.data.count('detail') > before ? 'again' : ''), 'again');
+  });
+
+  it('a 412 on confirming a move refreshes and says who moved it, instead of the raw code', async () => {
+    const a = appt({ start: '2030-01-09T15:30:00Z' });
+    const s = setup({ items: [a] });
+    const { r } = withFeed(s);
+    await until(r.lastFrame, 'Cleaning');
+    r.stdin.write('t');
+    await until(r.lastFrame, 'Selected: Thu 2030-01-10 10:30');
+    r.stdin.write('\r');
+    await until(r.lastFrame, 'Reserved for');
+    s.data.reschedule = async () => {
+      s.data.items = [{ ...a, status: 'cancelled', version: 2 }];
+      s.data.extraAudit = [cancelledEntry(a.id)];
+      throw new TuiApiError(412, 'version_mismatch', 'If-Match "1" does not match "2"');
+    };
+    r.stdin.write('\r');
+    const f = await until(
+      r.lastFrame,
+      'Not moved: Already cancelled by demo front desk, staff at',
+      'Upcoming',
+    );
+    expect(f).not.toContain('version_mismatch');
+    // the hold it no longer needs is released
+    await until(() => (s.data.count('release') > 0 ? 'released' : ''), 'released');
+  });
+
+  it('Enter pressed before the server says which slots are free waits for it instead of being dropped', async () => {
+    const a = appt({ start: '2030-01-09T15:30:00Z' });
+    const s = setup({ items: [a] });
+    let open: () => void = () => {};
+    const gate = new Promise<void>((res) => (open = res));
+    const real = s.data.alternatives.bind(s.data);
+    s.data.alternatives = async (id, kind, date) => {
+      await gate;
+      return real(id, kind, date);
+    };
+    const { r } = withFeed(s);
+    await until(r.lastFrame, 'Cleaning');
+    r.stdin.write('t');
+    await until(r.lastFrame, 'Selected: Thu 2030-01-10 10:30');
+    r.stdin.write('\r');
+    await until(r.lastFrame, 'Holding…');
+    expect(s.data.count('hold')).toBe(0);
+    open();
+    await until(r.lastFrame, 'Reserved for 01:30');
+    expect(s.data.count('hold')).toBe(1);
+  });
+
+  it('toasts fade on the clock', async () => {
+    const s = setup({ items: [appt({ start: '2030-01-09T15:30:00Z', status: 'cancelled' })] });
+    s.data.meValue = staffMe;
+    const { r } = withFeed(s);
+    await until(r.lastFrame, 'Cleaning');
+    r.stdin.write('c');
+    await until(r.lastFrame, 'only active ones can be cancelled');
+    s.clock.advance(5000);
+    expect(r.lastFrame()).toContain('only active ones can be cancelled');
+    s.clock.advance(8000);
+    await until(r.lastFrame, (f) => !f.includes('only active ones can be cancelled'));
+  });
+});

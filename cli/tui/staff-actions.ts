@@ -32,6 +32,12 @@ export function staffActionRefusal(a: Appointment, k: StaffKey, now: number): st
   return null;
 }
 
+const VERB: Record<StaffKey, string> = {
+  confirm: 'confirm',
+  complete: 'mark it completed',
+  'no-show': 'mark it no-show',
+  attention: 'clear the attention flag',
+};
 const DONE: Record<StaffKey, string> = {
   confirm: 'Confirmed',
   complete: 'Marked completed',
@@ -58,6 +64,6 @@ export async function runStaffAction(env: TuiEnv, a: Appointment, k: StaffKey): 
     }
     void env.qc.invalidateQueries({ queryKey: keys.appointment(a.id) });
     const why = e instanceof TuiApiError ? e.message : errorText(e);
-    env.toast(`${DONE[k]} failed: ${why}`, 'error');
+    env.toast(`Could not ${VERB[k]}: ${why}`, 'error');
   }
 }
