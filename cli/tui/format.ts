@@ -30,9 +30,13 @@ export const STATUS_COLOR: Record<string, string> = {
   no_show: 'magenta',
 };
 
-function widths(width: number, showCustomer: boolean, showProvider: boolean) {
+/** How a list shows time zones: in group headers, once in the column header, or on each row. */
+export type ZoneMode = { kind: 'groups' } | { kind: 'one'; zone: string } | { kind: 'rows' };
+
+function widths(width: number, showCustomer: boolean, showProvider: boolean, zones: ZoneMode) {
   const wide = width >= 100;
-  const whenW = wide ? 20 : 16;
+  // rows from several zones carry their zone ("GMT+13" at most 9 wide)
+  const whenW = (wide ? 20 : 16) + (zones.kind === 'rows' ? 7 : 0);
   // "› " + when + 4 separators + status(13) + price(11) + a spare column
   const rest = Math.max(12, width - (2 + whenW + 4 + 13 + 11 + 1));
   // names get the room first: without a provider column (the day view's group header
@@ -46,9 +50,16 @@ function widths(width: number, showCustomer: boolean, showProvider: boolean) {
  * One list row split into columns sized for `width` (the year goes first when space is
  * short). A row that needs attention carries `!` after its status.
  */
-export function rowColumns(a: Appointment, width: number, showCustomer: boolean, showProvider = true) {
-  const w = widths(width, showCustomer, showProvider);
-  const when = localTime(a.start, a.timezone, w.wide ? 'ccc yyyy-MM-dd HH:mm' : 'ccc dd LLL HH:mm');
+export function rowColumns(
+  a: Appointment,
+  width: number,
+  showCustomer: boolean,
+  showProvider = true,
+  zones: ZoneMode = { kind: 'groups' },
+) {
+  const w = widths(width, showCustomer, showProvider, zones);
+  const fmt = w.wide ? 'ccc yyyy-MM-dd HH:mm' : 'ccc dd LLL HH:mm';
+  const when = localTime(a.start, a.timezone, zones.kind === 'rows' ? `${fmt} ZZZZ` : fmt);
   const price = money(a.priceCents, a.currency);
   const status = `${a.status.replace('_', '-')}${a.needsAttention ? ' !' : ''}`;
   return {
@@ -62,8 +73,13 @@ export function rowColumns(a: Appointment, width: number, showCustomer: boolean,
 }
 
 /** The column headers over every list, aligned with rowColumns. */
-export function headerColumns(width: number, showCustomer: boolean, showProvider = true) {
-  const w = widths(width, showCustomer, showProvider);
+export function headerColumns(
+  width: number,
+  showCustomer: boolean,
+  showProvider = true,
+  zones: ZoneMode = { kind: 'groups' },
+) {
+  const w = widths(width, showCustomer, showProvider, zones);
   return {
     when: cell('When (local)', w.whenW),
     customer: showCustomer ? cell('Customer', w.who - 1) : '',

@@ -95,7 +95,21 @@ describe('selection follows the appointment id', () => {
     r.stdin.write('\x1b[H'); // Home
     await until(r.lastFrame, '1/5');
     // column headers on the list
+    // column headers on the list; one zone: named once in the header
     expect(r.lastFrame()).toMatch(/When \(local\).*Provider.*Service.*Status.*Price/);
+    expect(r.lastFrame()).toContain('times in America/New_York');
+  });
+
+  it('a list mixing zones gives each row its zone', async () => {
+    const ny = appt({ start: '2030-01-09T15:30:00Z' });
+    const akl = appt({ start: '2030-01-09T21:00:00Z', timezone: 'Pacific/Auckland', providerName: 'Kauri' });
+    const s = setup({ items: [ny, akl], size: { columns: 80, rows: 24 } });
+    const { r } = withFeed(s);
+    const f = await until(r.lastFrame, 'Kauri');
+    expect(f).toContain('When (local)');
+    expect(f).toMatch(/Wed 09 Jan 10:30 EST/);
+    expect(f).toMatch(/Thu 10 Jan 10:00 (NZDT|GMT\+13)/);
+    for (const l of f.split('\n')) expect(l.length).toBeLessThanOrEqual(80);
   });
 });
 

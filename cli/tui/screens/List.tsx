@@ -7,7 +7,7 @@ import { addDays } from '../../../shared/time.js';
 import { snapshotKeys } from '../../config.js';
 import { errorText, isOffline, type ListKey, type ListQuery } from '../data.js';
 import { useEnv } from '../env.js';
-import { headerColumns, localTime, rowColumns, STATUS_COLOR } from '../format.js';
+import { headerColumns, localTime, rowColumns, STATUS_COLOR, type ZoneMode } from '../format.js';
 import { useKeys } from '../keys.js';
 import {
   flatLines,
@@ -242,6 +242,14 @@ export function ListScreen(p: ListProps) {
   const showCustomer = p.staff;
   // the day view's group headers name the provider: its column goes, names get the room
   const showProvider = !(p.view.kind === 'day' && !search);
+  // times carry their zone: the day view's group headers name it; a flat list names its one
+  // zone in the column header, or each row's when the rows come from several
+  const zoneSet = new Set(order.map((a) => a.timezone));
+  const zones: ZoneMode = !showProvider
+    ? { kind: 'groups' }
+    : zoneSet.size <= 1
+      ? { kind: 'one', zone: [...zoneSet][0] ?? localZone() }
+      : { kind: 'rows' };
   const dayTitle =
     p.view.kind === 'day'
       ? search
@@ -257,12 +265,13 @@ export function ListScreen(p: ListProps) {
         {p.view.kind === 'user' && p.staff ? ` ${p.view.customer}` : ''}{' '}
         {order.length ? `${cur === null ? '–' : cur + 1}/${order.length}${res.hasNextPage ? '+' : ''}` : ''}
         {res.isFetching && !res.isLoading ? ' ↻' : ''}
+        {zones.kind === 'one' && order.length ? ` · times in ${zones.zone}` : ''}
         {search ? ' · Esc leaves the search' : ''}
       </Text>
     </Box>
   );
 
-  const h = headerColumns(p.width, showCustomer, showProvider);
+  const h = headerColumns(p.width, showCustomer, showProvider, zones);
   const header = (
     <Text dimColor bold wrap="truncate">
       {'  '}
@@ -297,7 +306,7 @@ export function ListScreen(p: ListProps) {
           </Text>
         );
       const a = l.a;
-      const c = rowColumns(a, p.width, showCustomer, showProvider);
+      const c = rowColumns(a, p.width, showCustomer, showProvider, zones);
       const queued = env.queue.find((x) => x.appointmentId === a.id);
       const selectedRow = l.index === cur;
       const status = queued
