@@ -121,7 +121,7 @@ describe('AppointmentsList', () => {
     await until(r.lastFrame, 'search “Ada”');
     expect(s.data.calls.some((c) => (c.args[0] as { q?: string })?.q === 'Ada')).toBe(true);
     r.stdin.write('d');
-    await until(r.lastFrame, /Upcoming.*Ada Lovelace/);
+    await until(r.lastFrame, /History {2}Ada Lovelace/);
     expect(s.data.calls.some((c) => (c.args[0] as { mode?: string })?.mode === 'user')).toBe(true);
   });
 

@@ -239,7 +239,9 @@ export function ListScreen(p: ListProps) {
     p.setView({ kind: 'user', userId: current.userId, customer: current.userName, filter });
   }
 
-  const showCustomer = p.staff;
+  // a search that found one customer names them once, and the row keeps its room for times
+  const oneCustomer = search && order.length > 0 && order.every((a) => a.userId === order[0]!.userId);
+  const showCustomer = p.staff && !oneCustomer;
   // the day view's group headers name the provider: its column goes, names get the room
   const showProvider = !(p.view.kind === 'day' && !search);
   // times carry their zone: the day view's group headers name it; a flat list names its one
@@ -256,19 +258,21 @@ export function ListScreen(p: ListProps) {
         ? `search “${search}”`
         : `${DateTime.fromISO(p.view.date).toFormat('ccc')} ${p.view.date} in ${p.view.tz}`
       : '';
+  // one Text: the tabs never squeeze, whatever follows is cut at the edge
   const tabs = (
-    <Box>
+    <Text wrap="truncate">
       {p.staff && <Text inverse={p.view.kind === 'day'}> Day {dayTitle} </Text>}
       <Text inverse={p.view.kind === 'user' && p.view.filter === 'upcoming'}> Upcoming </Text>
       <Text inverse={p.view.kind === 'user' && p.view.filter === 'history'}> History </Text>
-      <Text dimColor wrap="truncate">
+      <Text dimColor>
         {p.view.kind === 'user' && p.staff ? ` ${p.view.customer}` : ''}{' '}
         {order.length ? `${cur === null ? '–' : cur + 1}/${order.length}${res.hasNextPage ? '+' : ''}` : ''}
         {res.isFetching && !res.isLoading ? ' ↻' : ''}
-        {zones.kind === 'one' && order.length ? ` · times in ${zones.zone}` : ''}
+        {oneCustomer ? ` · ${order[0]!.userName}` : ''}
         {search ? ' · Esc leaves the search' : ''}
+        {zones.kind === 'one' && order.length ? ` · times in ${zones.zone}` : ''}
       </Text>
-    </Box>
+    </Text>
   );
 
   const h = headerColumns(p.width, showCustomer, showProvider, zones);
