@@ -45,7 +45,7 @@ export async function runServe(io: IO, o: ServeFlags): Promise<void> {
   const { createContext } = await import('../../server/context.js');
   const logger = await makeLogger(config.logLevel, { pretty: io.isTTY && config.logLevel !== 'silent' });
   const srv = await startServer({
-    ctx: createContext(config, { logger }),
+    ctx: await createContext(config, { logger }),
     say: (l) => io.err(`${l}\n`),
   });
   io.err(`listening on ${srv.url}\n`);
