@@ -6,6 +6,7 @@ import type { TuiEnv } from '../env.js';
 import { localTime } from '../format.js';
 import { keys, patchAppointment, patchTimeslots } from '../query.js';
 import { explainStale, isStale } from '../refresh.js';
+import { zoned } from '../words.js';
 
 export interface Hold {
   token: string;
@@ -148,7 +149,7 @@ export function useHold(
       patchAppointment(env.qc, next);
       void env.qc.invalidateQueries({ queryKey: ['appointments'] });
       void env.qc.invalidateQueries({ queryKey: keys.appointment(a.id) });
-      env.toast(`Moved to ${localTime(next.start, zone)}`, 'ok');
+      env.toast(`Moved to ${zoned(next.start, zone)}`, 'ok');
       onDone(next);
     } catch (e) {
       if (old) patchAppointment(env.qc, old);
