@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { ProblemSchema } from '../shared/schemas.js';
 import type { AppContext } from './context.js';
 import { authPlugin } from './http/auth.js';
+import { installCors } from './http/cors.js';
 import { installErrorHandling, sendProblem } from './http/problem.js';
 import { installRateLimits } from './http/rate-limit.js';
 import { appointmentRoutes } from './http/routes/appointments.js';
@@ -99,6 +100,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(formbody, { bodyLimit: 16 * 1024 });
+  await installCors(app, ctx.config.corsOrigins);
   await app.register(authPlugin, { ctx });
   installRateLimits(app, ctx);
 
