@@ -6,6 +6,7 @@ import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.js';
 import { moveUrlCredentials } from '../catalog/credentials.js';
+import { privateFile } from '../ops/files.js';
 
 export type Sqlite = Database.Database;
 export type Orm = BetterSQLite3Database<typeof schema>;
@@ -37,6 +38,8 @@ export function openDb(path: string, opts: { migrate?: boolean; readonly?: boole
     sqlite.pragma('synchronous = FULL');
   }
   sqlite.pragma('foreign_keys = ON');
+  // customer data: 0600 whatever the umask (SQLite gives a new -wal/-shm the database's mode)
+  if (path !== ':memory:' && !opts.readonly) for (const f of ['', '-wal', '-shm']) privateFile(path + f);
   const orm = drizzle(sqlite, { schema });
   const db = { sqlite, orm, path };
   if (opts.migrate !== false && !opts.readonly) {
