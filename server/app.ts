@@ -8,6 +8,7 @@ import type { AppContext } from './context.js';
 import { authPlugin } from './http/auth.js';
 import { installCors } from './http/cors.js';
 import { installErrorHandling, sendProblem } from './http/problem.js';
+import { clientErrorHandler, collectRouteMethods } from './http/protocol.js';
 import { installRateLimits } from './http/rate-limit.js';
 import { appointmentRoutes } from './http/routes/appointments.js';
 import { calendarRoutes } from './http/routes/calendar.js';
@@ -49,6 +50,8 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
     // ids are up to 128 characters; longer path parts and malformed URLs are 400 problems,
     // not the router's own 414/400 JSON (found by the fuzz test)
     routerOptions: { maxParamLength: 512 },
+    // 408 (slow client), 431 (huge headers) and malformed HTTP as problem+json too
+    clientErrorHandler,
     frameworkErrors: (err, _req, reply) =>
       sendProblem(
         reply,
@@ -60,7 +63,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
-  installErrorHandling(app);
+  installErrorHandling(app, collectRouteMethods(app));
   const metrics = installObservability(app, ctx);
   installShutdownGate(app);
   app.addSchema(ProblemSchema);
