@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { ProblemSchema } from '../shared/schemas.js';
 import type { AppContext } from './context.js';
 import { authPlugin } from './http/auth.js';
+import { installValidators } from './http/caching.js';
 import { installCors } from './http/cors.js';
 import { installErrorHandling, sendProblem } from './http/problem.js';
 import { clientErrorHandler, collectRouteMethods } from './http/protocol.js';
@@ -64,6 +65,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
     reply.header('x-request-id', req.id);
   });
   installErrorHandling(app, collectRouteMethods(app));
+  installValidators(app);
   const metrics = installObservability(app, ctx);
   installShutdownGate(app);
   app.addSchema(ProblemSchema);
