@@ -7,6 +7,7 @@ import { ProblemSchema } from '../shared/schemas.js';
 import type { AppContext } from './context.js';
 import { authPlugin } from './http/auth.js';
 import { installValidators } from './http/caching.js';
+import { collectRouteInfo, truthfulDocument } from './http/openapi.js';
 import { installCors } from './http/cors.js';
 import { installErrorHandling, sendProblem } from './http/problem.js';
 import { clientErrorHandler, collectRouteMethods } from './http/protocol.js';
@@ -66,6 +67,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   });
   installErrorHandling(app, collectRouteMethods(app));
   installValidators(app);
+  const routeInfo = collectRouteInfo(app);
   const metrics = installObservability(app, ctx);
   installShutdownGate(app);
   app.addSchema(ProblemSchema);
@@ -101,6 +103,8 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
         { name: 'ops' },
       ],
     },
+    transformObject: (d) =>
+      truthfulDocument('openapiObject' in d ? d.openapiObject : d.swaggerObject, routeInfo),
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
