@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -26,24 +26,30 @@ export function privateFile(file: string): void {
   }
 }
 
+/** What the server keeps in a data directory: only these are tightened at start-up. */
+const OWN_FILES =
+  /^(appt\.db(-wal|-shm|-journal)?|appt\.db\.before-restore-.*|admin\.token|secrets\.json|appt\.json|server\.log|server\.lock)$/;
+const OWN_DIRS = ['mail', 'exports', 'run'];
+
 /**
- * At start-up: the data directory 0700, and whatever an older version (or another tool)
- * left in it with looser modes tightened — files 0600, subdirectories 0700, two levels
- * deep (mail/, exports/, run/). Symbolic links are left alone (their targets are not ours).
+ * At start-up: the data directory 0700, and what an older version left in it with looser
+ * modes tightened — the server's own files 0600, its subdirectories (mail/, exports/, run/)
+ * 0700 with every file in them 0600. Nothing else is touched (a data directory pointed at
+ * a directory with other things in it keeps their modes), nor are symbolic links followed.
  */
-export function privatizeDataDir(dataDir: string, depth = 2): void {
+export function privatizeDataDir(dataDir: string): void {
   privateDir(dataDir);
-  const walk = (dir: string, level: number) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, entry.name);
-      if (entry.isSymbolicLink()) continue;
-      if (entry.isDirectory()) {
-        if ((lstatSync(p).mode & 0o777) !== PRIVATE_DIR) chmodSync(p, PRIVATE_DIR);
-        if (level < depth) walk(p, level + 1);
-      } else if (entry.isFile() && (lstatSync(p).mode & 0o777) !== PRIVATE_FILE) {
-        chmodSync(p, PRIVATE_FILE);
-      }
-    }
+  const tighten = (p: string, want: number) => {
+    const st = lstatSync(p);
+    if (!st.isSymbolicLink() && (st.mode & 0o777) !== want) chmodSync(p, want);
   };
-  if (existsSync(dataDir)) walk(dataDir, 1);
+  for (const entry of readdirSync(dataDir, { withFileTypes: true })) {
+    const p = join(dataDir, entry.name);
+    if (entry.isFile() && OWN_FILES.test(entry.name)) tighten(p, PRIVATE_FILE);
+    else if (entry.isDirectory() && OWN_DIRS.includes(entry.name)) {
+      tighten(p, PRIVATE_DIR);
+      for (const f of readdirSync(p, { withFileTypes: true }))
+        if (f.isFile()) tighten(join(p, f.name), PRIVATE_FILE);
+    }
+  }
 }

@@ -99,6 +99,9 @@ describe('12.7 files are private', () => {
     // left by an older version with loose modes: tightened at start-up
     writeFileSync(join(dataDir, 'appt.json'), '{}', { mode: 0o644 });
     chmodSync(join(dataDir, 'appt.json'), 0o644);
+    // not the server's: left alone (a data directory may be pointed at a shared directory)
+    writeFileSync(join(dataDir, 'notes.txt'), 'mine');
+    chmodSync(join(dataDir, 'notes.txt'), 0o644);
     const srv = await startServerProcess({ dataDir, umask: '000' });
     servers.push(srv);
     await book(srv);
@@ -145,7 +148,8 @@ describe('12.7 files are private', () => {
       readdirSync(d, { withFileTypes: true }).flatMap((e) =>
         e.isDirectory() ? [join(d, e.name), ...walk(join(d, e.name))] : [join(d, e.name)],
       );
-    const loose = walk(dataDir).filter((p) => (statSync(p).mode & 0o077) !== 0);
+    expect(mode(join(dataDir, 'notes.txt'))).toBe('644');
+    const loose = walk(dataDir).filter((p) => (statSync(p).mode & 0o077) !== 0 && !p.endsWith('notes.txt'));
     expect(loose).toEqual([]);
   });
 });
