@@ -6,7 +6,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { ProblemSchema } from '../shared/schemas.js';
 import type { AppContext } from './context.js';
 import { authPlugin } from './http/auth.js';
+import { installValidators } from './http/caching.js';
+import { collectRouteInfo, truthfulDocument } from './http/openapi.js';
+import { installCors } from './http/cors.js';
 import { installErrorHandling, sendProblem } from './http/problem.js';
+import { clientErrorHandler, collectRouteMethods } from './http/protocol.js';
 import { installRateLimits } from './http/rate-limit.js';
 import { appointmentRoutes } from './http/routes/appointments.js';
 import { calendarRoutes } from './http/routes/calendar.js';
@@ -48,6 +52,8 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
     // ids are up to 128 characters; longer path parts and malformed URLs are 400 problems,
     // not the router's own 414/400 JSON (found by the fuzz test)
     routerOptions: { maxParamLength: 512 },
+    // 408 (slow client), 431 (huge headers) and malformed HTTP as problem+json too
+    clientErrorHandler,
     frameworkErrors: (err, _req, reply) =>
       sendProblem(
         reply,
@@ -59,7 +65,9 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
-  installErrorHandling(app);
+  installErrorHandling(app, collectRouteMethods(app));
+  installValidators(app);
+  const routeInfo = collectRouteInfo(app);
   const metrics = await installObservability(app, ctx);
   installShutdownGate(app);
   app.addSchema(ProblemSchema);
@@ -95,10 +103,13 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
         { name: 'ops' },
       ],
     },
+    transformObject: (d) =>
+      truthfulDocument('openapiObject' in d ? d.openapiObject : d.swaggerObject, routeInfo),
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(formbody, { bodyLimit: 16 * 1024 });
+  await installCors(app, ctx.config.corsOrigins);
   await app.register(authPlugin, { ctx });
   installRateLimits(app, ctx);
 

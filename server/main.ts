@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
@@ -9,10 +9,12 @@ import { type AppContext, createContext } from './context.js';
 import { isEmpty, seedDemo } from './demo/seed.js';
 import { type Jobs, startJobs } from './jobs/index.js';
 import { writeRunFile } from './ops/backup.js';
+import { privateDir, privateFile, privatizeDataDir } from './ops/files.js';
+import { lockDataDir } from './ops/lock.js';
 
 /** Secrets not configured are generated once into <data-dir>/secrets.json (0600). */
 export function dataDirSecrets(dataDir: string): GeneratedSecrets {
-  mkdirSync(dataDir, { recursive: true });
+  privateDir(dataDir);
   const file = join(dataDir, 'secrets.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as GeneratedSecrets;
   const s: GeneratedSecrets = {
@@ -22,6 +24,7 @@ export function dataDirSecrets(dataDir: string): GeneratedSecrets {
     pusherSecret: randomBytes(20).toString('hex'),
   };
   writeFileSync(file, JSON.stringify(s, null, 2), { mode: 0o600 });
+  privateFile(file);
   return s;
 }
 
@@ -48,7 +51,24 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const config = opts.ctx?.config ?? loadConfig(opts.flags ?? {}, opts.env ?? process.env, dataDirSecrets);
   const ctx = opts.ctx ?? (await createContext(config));
   const say = opts.say ?? (() => {});
-  mkdirSync(config.dataDir, { recursive: true });
+  // files are private (0700 / 0600) and one server owns a data directory: a second one
+  // would run a second sweeper and job runner on the same file
+  privatizeDataDir(config.dataDir);
+  const unlock = config.dbPath === ':memory:' ? () => {} : lockDataDir(config.dataDir);
+  try {
+    return await start(config, ctx, say, unlock);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+}
+
+async function start(
+  config: Config,
+  ctx: AppContext,
+  say: (line: string) => void,
+  unlock: () => void,
+): Promise<RunningServer> {
   const adminTokenFile = await ensureAdminToken(ctx.db, config.dataDir, ctx.clock.now());
   if (adminTokenFile) say(`created an admin token in ${adminTokenFile} (mode 0600)`);
   if (config.demo && (await isEmpty(ctx))) {
@@ -91,6 +111,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
         await jobs.stop();
         await ctx.db.close();
         removeRunFile();
+        unlock();
       }
     },
   };

@@ -78,6 +78,7 @@ export function retryAfterMs(h: string | string[] | undefined, now = Date.now())
 
 export function etagVersion(h: string | string[] | undefined): number | undefined {
   const v = Array.isArray(h) ? h[0] : h;
-  const m = v ? /^(?:W\/)?"?(\d+)"?$/.exec(v.trim()) : null;
+  // "<version>" or "<version>-<digest>" (the detail's ETag changes with the representation)
+  const m = v ? /^(?:W\/)?"?(\d+)(?:-[\w-]+)?"?$/.exec(v.trim()) : null;
   return m ? Number(m[1]) : undefined;
 }

@@ -18,14 +18,34 @@ export interface ServerProcess {
 
 /** Starts the real `bin/appt serve` on a random port and waits for "listening on …". */
 export async function startServerProcess(
-  opts: { dataDir?: string; args?: string[]; env?: Record<string, string>; timeoutMs?: number } = {},
+  opts: {
+    dataDir?: string;
+    args?: string[];
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    /** run under this umask (octal string, e.g. '000'): file modes must not depend on it */
+    umask?: string;
+  } = {},
 ): Promise<ServerProcess> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'appt-e2e-'));
-  const child = spawn(
-    process.execPath,
-    [BIN, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'silent', ...(opts.args ?? [])],
-    { env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const argv = [
+    BIN,
+    'serve',
+    '--port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--log-level',
+    'silent',
+    ...(opts.args ?? []),
+  ];
+  const env = { ...process.env, NO_COLOR: '1', ...opts.env };
+  const child = opts.umask
+    ? spawn('/bin/sh', ['-c', `umask ${opts.umask} && exec "$@"`, 'sh', process.execPath, ...argv], {
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
+    : spawn(process.execPath, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   const url = await new Promise<string>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`server did not start: ${err}`)), opts.timeoutMs ?? 60_000);

@@ -27,8 +27,8 @@ import {
 
 export interface WriteMeta {
   idempotencyKey?: string | undefined;
-  /** the version the client saw (If-Match); a stale one is 412 */
-  ifMatch?: number | undefined;
+  /** the version(s) the client accepts (If-Match; none of them current, or an empty list, is 412) */
+  ifMatch?: number | number[] | undefined;
 }
 
 const mutating = (actor: Actor) => {
@@ -40,10 +40,11 @@ const staffOnly = (actor: Actor) => {
 };
 
 function checkVersion(a: AppointmentRow, m: WriteMeta): void {
-  if (m.ifMatch !== undefined && m.ifMatch !== a.version)
+  const accepted = m.ifMatch === undefined ? undefined : [m.ifMatch].flat();
+  if (accepted !== undefined && !accepted.includes(a.version))
     throw new AppError(
       'version_mismatch',
-      `appointment is at version ${a.version}, If-Match said ${m.ifMatch}`,
+      `appointment is at version ${a.version}, If-Match said ${accepted.length ? accepted.join(', ') : 'only weak tags (never match)'}`,
       {
         currentVersion: a.version,
       },

@@ -8,6 +8,7 @@ import { type Db, stmt } from '../db/open.js';
 import { randomToken } from '../ids.js';
 import type { JobDeps } from '../notifications/types.js';
 import { calendarFor } from './ics.js';
+import { privateDir, privateFile } from '../ops/files.js';
 
 /** How far back a feed reaches; older history is not worth re-downloading on every poll. */
 export const FEED_HISTORY_MS = 90 * 24 * 3_600_000;
@@ -63,12 +64,14 @@ export async function exportIcs(deps: JobDeps): Promise<{ files: number; dir: st
   const { db, clock, config } = deps;
   const dir = join(config.dataDir, 'exports');
   mkdirSync(dir, { recursive: true });
+  privateDir(dir);
   const now = clock.now();
   const ids = await stmt<{ id: string }>(db, 'SELECT id FROM providers ORDER BY id').all();
   for (const { id } of ids) {
     const file = join(dir, `${id}.ics`);
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, await providerCalendar(db, id, now));
+    privateFile(tmp);
     renameSync(tmp, file);
   }
   return { files: ids.length, dir };

@@ -1,10 +1,5 @@
-import ical, {
-  ICalAttendeeRole,
-  ICalAttendeeStatus,
-  ICalCalendarMethod,
-  ICalEventStatus,
-} from 'ical-generator';
 import type { Appointment } from '../../shared/schemas.js';
+import { contentLine, icsDocument, paramValue, text } from './ics-format.js';
 
 export type IcsMethod = 'REQUEST' | 'CANCEL' | 'PUBLISH';
 
@@ -13,48 +8,71 @@ export interface InviteParties {
   attendees?: { name?: string; email: string }[];
 }
 
+/** 2030-01-20T15:00:00.000Z → 20300120T150000Z (RFC 5545 §3.3.5, UTC form) */
+function utc(iso: string | number): string {
+  return new Date(iso)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+}
+
+/** A calendar user address: a mailto: URI (RFC 5545 §3.3.3); nothing in it may end the value. */
+function mailto(email: string): string {
+  return `mailto:${encodeURI(email).replace(/[;,]/g, encodeURIComponent)}`;
+}
+
+function party(name: 'ORGANIZER' | 'ATTENDEE', p: { name?: string; email: string }, extra: string[] = []) {
+  const params = [...extra, ...(p.name ? [`CN=${paramValue(p.name)}`] : [])];
+  return contentLine(`${name}${params.map((x) => `;${x}`).join('')}`, mailto(p.email));
+}
+
 /**
  * iCalendar for one or many appointments. UID = appointment id (stable across reschedules),
  * SEQUENCE = version, times in UTC with the provider's zone named in X-WR-TIMEZONE and the
  * description. A cancelled appointment is STATUS:CANCELLED (METHOD:CANCEL when `method`
  * says so, for invites). CalDAV objects carry no METHOD at all (RFC 4791 §4.1), so
  * `method` is optional.
+ *
+ * Written by hand rather than with ical-generator: its quoted parameters escaped `"` with
+ * a backslash (not iCalendar; python icalendar and khal dropped the attendee, ical.js cut
+ * the name), its folding counted characters rather than octets, and the body did not end
+ * with CRLF. The rules live in ics-format.ts.
  */
 export function calendarFor(
   items: Appointment[],
   opts: { name?: string; method?: IcsMethod; timezone?: string } & InviteParties = {},
-) {
-  const cal = ical({
-    name: opts.name ?? 'appt',
-    prodId: { company: 'appt', product: 'appt', language: 'EN' },
+): { toString(): string } {
+  const name = opts.name ?? 'appt';
+  const head = [
+    contentLine('VERSION', '2.0'),
+    contentLine('PRODID', '-//appt//appt//EN'),
+    ...(opts.method ? [contentLine('METHOD', opts.method)] : []),
+    contentLine('NAME', text(name)),
+    contentLine('X-WR-CALNAME', text(name)),
+    ...(opts.timezone ? [contentLine('X-WR-TIMEZONE', text(opts.timezone))] : []),
+  ];
+  const events = items.map((a) => {
+    const cancelled = a.status === 'cancelled';
+    return [
+      'BEGIN:VEVENT',
+      contentLine('UID', text(a.id)),
+      contentLine('SEQUENCE', String(a.version)),
+      contentLine('DTSTAMP', utc(a.updatedAt)),
+      contentLine('DTSTART', utc(a.start)),
+      contentLine('DTEND', utc(a.end)),
+      contentLine('SUMMARY', text(`${a.serviceTitle} with ${a.providerName}`)),
+      contentLine('DESCRIPTION', text(`Appointment ${a.id} (${a.status}); local zone ${a.timezone}`)),
+      contentLine('STATUS', cancelled ? 'CANCELLED' : 'CONFIRMED'),
+      ...(opts.organizer ? [party('ORGANIZER', opts.organizer)] : []),
+      ...(opts.attendees ?? []).map((p) =>
+        party('ATTENDEE', p, ['ROLE=REQ-PARTICIPANT', `PARTSTAT=${cancelled ? 'DECLINED' : 'ACCEPTED'}`]),
+      ),
+      contentLine('X-APPT-TIMEZONE', text(a.timezone)),
+      'END:VEVENT',
+    ];
   });
-  if (opts.method) cal.method(ICalCalendarMethod[opts.method]);
-  if (opts.timezone) cal.x([{ key: 'X-WR-TIMEZONE', value: opts.timezone }]);
-  for (const a of items) {
-    cal.createEvent({
-      id: a.id,
-      sequence: a.version,
-      start: new Date(a.start),
-      end: new Date(a.end),
-      stamp: new Date(a.updatedAt),
-      summary: `${a.serviceTitle} with ${a.providerName}`,
-      description: `Appointment ${a.id} (${a.status}); local zone ${a.timezone}`,
-      status: a.status === 'cancelled' ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
-      x: [{ key: 'X-APPT-TIMEZONE', value: a.timezone }],
-      ...(opts.organizer ? { organizer: opts.organizer } : {}),
-      ...(opts.attendees
-        ? {
-            attendees: opts.attendees.map((p) => ({
-              email: p.email,
-              name: p.name,
-              role: ICalAttendeeRole.REQ,
-              status: a.status === 'cancelled' ? ICalAttendeeStatus.DECLINED : ICalAttendeeStatus.ACCEPTED,
-            })),
-          }
-        : {}),
-    });
-  }
-  return cal;
+  const body = icsDocument('VCALENDAR', [...head, ...events.flat()]);
+  return { toString: () => body };
 }
 
 export function appointmentIcs(a: Appointment, method?: IcsMethod): string {

@@ -9,6 +9,7 @@ import { redactUrl } from '../../shared/redact.js';
 import type { Db } from './port.js';
 import * as schema from './schema.js';
 import { type Sqlite, SqliteDb } from './sqlite.js';
+import { privateFile } from '../ops/files.js';
 
 export type { Db, Queryable, Tx } from './port.js';
 export { isConstraintError, stmt } from './port.js';
@@ -50,6 +51,8 @@ export async function openDb(
     migrate(drizzle(sqlite, { schema }), { migrationsFolder: migrationsFolder() });
   // a second connection for reads outside transactions (see SqliteDb); WAL makes it cheap
   const reader = path !== ':memory:' && !readonly ? connect(path, true) : undefined;
+  // customer data: 0600 whatever the umask (SQLite gives a new -wal/-shm the database's mode)
+  if (path !== ':memory:' && !readonly) for (const f of ['', '-wal', '-shm']) privateFile(path + f);
   const db = new SqliteDb(sqlite, path, reader);
   if (opts.migrate !== false && !readonly) await moveUrlCredentials(db, Date.now());
   return db;

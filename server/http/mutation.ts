@@ -38,13 +38,30 @@ function idemKey(req: FastifyRequest): string | undefined {
   return key === '' ? undefined : key;
 }
 
-/** If-Match: "3", W/"3" or 3. `*` means any version. */
-export function parseIfMatch(req: FastifyRequest): number | undefined {
+/**
+ * If-Match per RFC 9110 §13.1.1, strong comparison: `*` matches the existing appointment
+ * (no version check); otherwise a comma list of entity tags, of which any may match. A
+ * weak tag (`W/"3"`) never matches, so a list of weak tags only is always 412. Tags are the
+ * ETag of `GET /appointments/{id}` (`"<version>-<digest>"`) or the bare `"<version>"` of a
+ * write's answer; both are matched on their version, so a tag stays valid while only the
+ * delivery status or the audit lines of the appointment changed. Returns the versions to
+ * accept (empty: none can match), undefined when there is no precondition.
+ */
+export function parseIfMatch(req: FastifyRequest): number[] | undefined {
   const h = req.headers['if-match'];
-  if (h === undefined || h === '*') return undefined;
-  const m = /^(?:W\/)?"?(\d{1,9})"?$/.exec(String(h).trim());
-  if (!m) throw new AppError('validation', 'If-Match must be an ETag like "3"');
-  return Number(m[1]);
+  if (h === undefined) return undefined;
+  const value = String(h).trim();
+  if (value === '*') return undefined;
+  const versions: number[] = [];
+  for (const raw of value.split(',')) {
+    const tag = raw.trim();
+    if (tag === '') continue;
+    // a bare number is what older clients sent: read it as the quoted tag it meant
+    const m = /^(W\/)?(?:"(\d{1,9})(?:-[A-Za-z0-9_-]{1,64})?"|(\d{1,9}))$/.exec(tag);
+    if (!m) throw new AppError('validation', 'If-Match must be entity tags like "3" (or *)');
+    if (!m[1]) versions.push(Number(m[2] ?? m[3]));
+  }
+  return versions;
 }
 
 /**

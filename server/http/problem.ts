@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode, problemFor } from '../../shared/errors.js';
+import type { RouteMethods } from './protocol.js';
 
 export const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -18,7 +19,7 @@ export function problemBody(err: AppError): string {
 }
 
 /** One place turns every failure into RFC 9457 problem+json; 5xx never leaks internals. */
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, routes?: RouteMethods): void {
   app.setErrorHandler((err: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof AppError) {
       // RFC 6750 §3: a 401 names the scheme the client should use
@@ -54,7 +55,17 @@ export function installErrorHandling(app: FastifyInstance): void {
     req.log.error({ err }, 'unhandled error');
     return sendProblem(reply, 'internal', 'internal error; see the server log for request ' + req.id);
   });
-  app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0];
+    const allow = routes?.allowed(path) ?? [];
+    if (allow.length && !allow.includes(req.method)) {
+      reply.header('allow', allow.join(', '));
+      return sendProblem(
+        reply,
+        'method_not_allowed',
+        `${req.method} is not allowed on ${path}; use ${allow.join(', ')}`,
+      );
+    }
+    return sendProblem(reply, 'not_found', `no route ${req.method} ${path}`);
+  });
 }

@@ -55,6 +55,16 @@ export function subjectFor(p: NotificationPayload): string {
   return `${SUBJECTS[p.template]}: ${a.serviceTitle} with ${a.providerName}, ${localTime(a.start, a.timezone)}`;
 }
 
+/**
+ * Someone's free text, set apart as a quotation: every line behind `> ` and in quotes, so a
+ * reason cannot pass itself off as a line of ours ("Fee: 0.00", "Call us at …").
+ */
+function quoted(text: string): string[] {
+  const clean = text.replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, ' ').slice(0, 500);
+  const rows = clean.split(/\r?\n/).filter((l) => l.trim() !== '');
+  return rows.map((l, i) => `> ${i === 0 ? '“' : ''}${l}${i === rows.length - 1 ? '”' : ''}`);
+}
+
 /** Plain text shared by email, SMS and push. Rendered from the payload snapshot, so a retry sends the same words. */
 export function textFor(p: NotificationPayload): string {
   const a = p.appointment;
@@ -67,7 +77,8 @@ export function textFor(p: NotificationPayload): string {
       `Fee: ${(p.feeCents / 100).toFixed(2)} ${a.currency}; refund: ${((p.refundCents ?? 0) / 100).toFixed(2)} ${a.currency}`,
     );
   if (p.template === 'attention') lines.push(`Reason: ${a.attentionReason ?? 'external calendar conflict'}`);
-  if (p.reason) lines.push(`Reason: ${p.reason}`);
+  if (p.reason)
+    lines.push('Reason given with the request (their own words, not checked by us):', ...quoted(p.reason));
   lines.push(`Customer: ${a.userName}`, `Reference: ${a.id}`);
   return `${lines.join('\n')}\n`;
 }

@@ -7,6 +7,7 @@ import type { Clock } from '../context.js';
 import { signatureHeader } from '../webhooks/signature.js';
 import { emailFor, type Outgoing, textFor } from './render.js';
 import { PermanentError } from './types.js';
+import { PRIVATE_FILE, privateDir, privateFile } from '../ops/files.js';
 
 export interface SendResult {
   providerMessageId?: string;
@@ -94,9 +95,11 @@ export function emailTransport(opts: {
         messageId: string;
       };
       mkdirSync(dir, { recursive: true });
+      privateDir(dir);
       const file = join(dir, emlName(n.messageId));
       const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, info.message);
+      writeFileSync(tmp, info.message, { mode: PRIVATE_FILE });
+      privateFile(tmp);
       renameSync(tmp, file);
       return { providerMessageId: info.messageId };
     },

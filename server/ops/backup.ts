@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { privateDir, privateFile } from './files.js';
 
 /**
  * Backups of the local data directory. A backup is SQLite's online backup API run from a
@@ -113,6 +114,7 @@ export async function backupDataDir(
       copy.close();
     }
     const counts = verifyDatabaseFile(tmp);
+    privateFile(tmp);
     renameSync(tmp, dest);
     return {
       file: dest,
@@ -167,8 +169,7 @@ export function liveServers(dataDir: string): LiveServer[] {
 
 /** Written by a server when it starts listening; removed when it stops. Returns the remover. */
 export function writeRunFile(dataDir: string, info: { url: string; port: number }): () => void {
-  const dir = join(resolve(dataDir), RUN_DIR);
-  mkdirSync(dir, { recursive: true });
+  const dir = privateDir(join(resolve(dataDir), RUN_DIR));
   const file = join(dir, `server-${process.pid}-${info.port}.json`);
   writeFileSync(
     file,
@@ -216,6 +217,7 @@ export function restoreDataDir(dataDir: string, from: string, now = () => Date.n
   for (const side of ['-wal', '-shm', '-journal']) rmSync(target + side, { force: true });
   const tmp = `${target}.restoring`;
   copyFileSync(source, tmp);
+  privateFile(tmp);
   renameSync(tmp, target);
   return { file: target, from: source, previous, ...counts };
 }

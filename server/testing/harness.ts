@@ -36,6 +36,8 @@ export interface HarnessOptions {
   timezone?: string;
   file?: boolean;
   listen?: boolean;
+  /** the server's logger (tests that read log lines) */
+  logger?: AppContext['logger'];
 }
 
 export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -49,7 +51,11 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     ...opts.config,
   });
   const clock = new ManualClock(Date.parse(opts.now ?? '2030-01-07T12:00:00Z'));
-  const ctx = await createContext(config, { clock, db: await openDatabase(config) });
+  const ctx = await createContext(config, {
+    clock,
+    db: await openDatabase(config),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
   const now = clock.now();
   const ids = await write(ctx, async (w) => {
     const p = await createProvider(w.db, w, seedActor, {

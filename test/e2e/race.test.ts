@@ -1,3 +1,6 @@
+import { copyFileSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type ServerProcess, seedCatalog, startServerProcess } from '../server-process.js';
@@ -113,7 +116,12 @@ describe('races for one slot (real HTTP, real server process)', () => {
   });
 
   it('two server processes on one database file: still exactly one winner per slot', async () => {
-    const second = await startServerProcess({ dataDir: srv.dataDir, env: { APPT_RATE_LIMIT_STAFF: '0' } });
+    // One server per data directory (issue 12.8), so the second process gets a directory
+    // of its own whose appt.db is the first one's file: the database still settles races.
+    const otherDir = mkdtempSync(join(tmpdir(), 'appt-e2e-second-'));
+    symlinkSync(join(srv.dataDir, 'appt.db'), join(otherDir, 'appt.db'));
+    for (const f of ['admin.token', 'secrets.json']) copyFileSync(join(srv.dataDir, f), join(otherDir, f));
+    const second = await startServerProcess({ dataDir: otherDir, env: { APPT_RATE_LIMIT_STAFF: '0' } });
     try {
       const date = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
       const target = (await day(cat.s30, date))[6];
@@ -139,6 +147,7 @@ describe('races for one slot (real HTTP, real server process)', () => {
       expect(tally(results)).toEqual({ '201': 1, '409 slot_taken': 119 });
     } finally {
       await second.stop();
+      second.cleanup();
     }
   });
 });

@@ -68,7 +68,7 @@ export async function installObservability(app: FastifyInstance, ctx: AppContext
         actor: req.principal ? { id: req.actor?.id, role: req.principal.role } : undefined,
         method: req.method,
         route: route ?? null,
-        url: req.url.split('?')[0],
+        url: loggedPath(req),
         status: reply.statusCode,
         code: codes.get(req),
         durationMs: Math.round(reply.elapsedTime * 100) / 100,
@@ -78,6 +78,20 @@ export async function installObservability(app: FastifyInstance, ctx: AppContext
   });
   app.addHook('onClose', async () => metrics.stop());
   return metrics;
+}
+
+/**
+ * The path as logged: a path parameter that is a capability (`DELETE /reservations/{token}`:
+ * whoever holds the token can book or release the hold) is replaced by `[redacted]`; the
+ * query string (the feed's `?token=`) is never logged.
+ */
+export function loggedPath(req: FastifyRequest): string {
+  let path = req.url.split('?')[0];
+  const params = (req.params ?? {}) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(params))
+    if (/token/i.test(k) && typeof v === 'string' && v !== '')
+      path = path.split(encodeURIComponent(v)).join('[redacted]').split(v).join('[redacted]');
+  return path;
 }
 
 const Problem = Type.Ref('Problem');
