@@ -95,7 +95,7 @@ export async function statsSince(db: Db, since: number, now: number): Promise<St
   const fees = await stmt<{ currency: string; fee: number; refund: number; withFee: number }>(
     db,
     `SELECT a.currency AS currency, COALESCE(SUM(e.fee_cents), 0) AS fee,
-            COALESCE(SUM(a.refund_cents), 0) AS refund, SUM(CASE WHEN e.fee_cents > 0 THEN 1 ELSE 0 END) AS withFee
+            COALESCE(SUM(a.refund_cents), 0) AS refund, SUM(CASE WHEN e.fee_cents > 0 THEN 1 ELSE 0 END) AS "withFee"
        FROM audit_entries e JOIN appointments a ON a.id = e.appointment_id
       WHERE e.action = 'cancelled' AND e.outcome = 'applied' AND e.timestamp >= ? AND e.timestamp < ?
       GROUP BY a.currency`,
