@@ -28,4 +28,15 @@ export class CliError extends Error {
     super(message);
     this.name = 'CliError';
   }
+
+  /**
+   * The command already wrote its one JSON document for this failure (a result list, or the
+   * error object): main prints only the reason on stderr, so stdout holds one document.
+   */
+  jsonPrinted = false;
+
+  printed(): this {
+    this.jsonPrinted = true;
+    return this;
+  }
 }

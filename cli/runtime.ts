@@ -2,6 +2,7 @@ import { ApiClient, ApiError, type Channel, OfflineError } from '../shared/clien
 import { type ConfigStore, loadSession, openStore, type Session } from './config.js';
 import { CliError, EXIT, exitForProblem } from './exit-codes.js';
 import type { IO } from './io.js';
+import { identityOf, openQueue, type QueueStore } from './queue/store.js';
 
 /**
  * What an online command needs: the saved (or env) login, a client, the config store.
@@ -12,6 +13,8 @@ export interface Runtime {
   store: ConfigStore;
   session: Session;
   client: ApiClient;
+  /** the offline queue of this login (its own file, shared with the TUI) */
+  queue: QueueStore;
   json: boolean;
   close(): Promise<void>;
 }
@@ -48,12 +51,37 @@ export async function openRuntime(io: IO, o: RuntimeOptions = {}): Promise<Runti
   } catch (e) {
     throw new CliError((e as Error).message, EXIT.usage);
   }
-  const rt: Runtime = { io, store, session, client, json: Boolean(o.json), close: () => client.close() };
-  if (o.replay !== false && store.queue().some((q) => !q.lastError)) {
+  const queue = openSessionQueue(io, store, session);
+  const rt: Runtime = {
+    io,
+    store,
+    session,
+    client,
+    queue,
+    json: Boolean(o.json),
+    close: () => client.close(),
+  };
+  if (o.replay !== false && queue.pending().length) {
     const { replayQueue } = await import('./queue-replay.js');
     await replayQueue(rt, { onlyFresh: true });
   }
   return rt;
+}
+
+/**
+ * This login's queue. Queue problems (a file moved aside) are said once on stderr; intents
+ * an older version kept inside config.json move into the queue file (never dropped).
+ */
+export function openSessionQueue(io: IO, store: ConfigStore, session: Session): QueueStore {
+  const queue = openQueue(store.dir, identityOf(session));
+  const legacy = (store.data() as { queue?: import('./queue/types.js').QueuedAction[] }).queue ?? [];
+  const mine = legacy.filter((q) => !q.server || q.server === session.server);
+  if (mine.length) {
+    for (const q of mine) queue.add({ ...q, version: q.version ?? null });
+    store.dropLegacyQueue(mine.map((q) => q.id));
+  }
+  for (const p of queue.problems) io.err(`appt: ${p}\n`);
+  return queue;
 }
 
 /** Runs `fn` with a runtime and always closes its connections. */
