@@ -219,12 +219,14 @@ export async function runBulk(io: IO, action: BulkAction, o: BulkFlags): Promise
       throw new CliError(
         `offline — ${fatal.message}; nothing queued: re-run the same plan when the server is back`,
         EXIT.failed,
-      );
+      ).printed();
     if (fatal) {
       const { toCliError } = await import('./runtime.js');
-      throw toCliError(fatal, io, false);
+      const err = toCliError(fatal, io, false);
+      throw err instanceof CliError ? err.printed() : err;
     }
-    if (counts.failed) throw new CliError(`${counts.failed} item(s) failed`, EXIT.failed);
+    // with --json the item lines and the summary are the output: no extra error document
+    if (counts.failed) throw new CliError(`${counts.failed} item(s) failed`, EXIT.failed).printed();
   });
 }
 

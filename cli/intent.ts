@@ -22,7 +22,7 @@ export async function queueIntent(
   throw new CliError(
     `offline — ${item.kind} queued, not confirmed; it is replayed by the next online command or \`appt queue replay\``,
     EXIT.queued,
-  );
+  ).printed();
 }
 
 /** Refuses to ask without a terminal (DESIGN §6: `--yes` or an error instead). */

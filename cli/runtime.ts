@@ -110,20 +110,20 @@ export function errorJson(e: ApiError | CliError | OfflineError) {
 }
 
 /**
- * Maps an API or connection failure to the CLI's exit code and reason. With --json the
- * error object is written to stdout too, so a script can read `code` and `alternatives`.
+ * Maps an API or connection failure to the CLI's exit code and reason. The JSON form of the
+ * error rides on the CliError: cli/main.ts prints it on stdout when the command ran with
+ * --json (the one place a failure is printed), so a script can read `code` and
+ * `alternatives`. People get the alternatives on stderr.
  */
 export function toCliError(e: unknown, io: IO, json: boolean, zone?: string): unknown {
   if (e instanceof ApiError) {
-    if (json) io.out(`${JSON.stringify(errorJson(e))}\n`);
-    else if (e.alternatives?.length) io.err(formatAlternatives(e.alternatives, zone));
-    return new CliError(`${e.code}: ${e.detail}`, exitForProblem(e.code, e.status), e.body);
+    if (!json && e.alternatives?.length) io.err(formatAlternatives(e.alternatives, zone));
+    return new CliError(`${e.code}: ${e.detail}`, exitForProblem(e.code, e.status), e.body).withJson(
+      errorJson(e),
+    );
   }
-  if (e instanceof OfflineError) {
-    if (json) io.out(`${JSON.stringify(errorJson(e))}\n`);
-    return new CliError(`offline — ${e.message}`, EXIT.failed);
-  }
-  if (e instanceof CliError && json && e.exitCode !== EXIT.usage) io.out(`${JSON.stringify(errorJson(e))}\n`);
+  if (e instanceof OfflineError)
+    return new CliError(`offline — ${e.message}`, EXIT.failed).withJson(errorJson(e));
   return e;
 }
 

@@ -39,7 +39,7 @@ export async function runAudit(
               ? `audit chain ok: ${v.entries} entries verified\n`
               : `audit chain BROKEN at ${v.firstBadId} (${v.entries} entries)\n`,
           );
-        if (!v.ok) throw new CliError(`audit chain broken at ${v.firstBadId}`, EXIT.failed);
+        if (!v.ok) throw new CliError(`audit chain broken at ${v.firstBadId}`, EXIT.failed).printed();
         return;
       }
       const [{ items }, detail] = await Promise.all([
