@@ -89,11 +89,17 @@ export function money(cents: number | null | undefined, currency: string): strin
   return `${cents < 0 ? '-' : ''}${(Math.abs(cents) / 100).toFixed(2)} ${currency}`;
 }
 
+/** A status as people read it: one spelling, `no-show` (the API's JSON keeps `no_show`). */
+export function statusWord(s: string): string {
+  return s === 'no_show' ? 'no-show' : s;
+}
+
 export function statusCell(io: IO, s: string): string {
-  if (s === 'cancelled' || s === 'no_show') return paint(io, 'red', s);
-  if (s === 'confirmed' || s === 'rescheduled') return paint(io, 'green', s);
-  if (s === 'upcoming') return paint(io, 'yellow', s);
-  return s;
+  const w = statusWord(s);
+  if (s === 'cancelled' || s === 'no_show') return paint(io, 'red', w);
+  if (s === 'confirmed' || s === 'rescheduled') return paint(io, 'green', w);
+  if (s === 'upcoming') return paint(io, 'yellow', w);
+  return w;
 }
 
 /** The appointment list table; the zone is shown in the header when all rows share it. */

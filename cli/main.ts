@@ -19,6 +19,10 @@ import { register as registerBulk } from './commands/bulk.js';
 import { register as registerAdmin } from './commands/admin.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerTui } from './commands/tui.js';
+import { register as registerConfirm } from './commands/confirm.js';
+import { register as registerComplete } from './commands/complete.js';
+import { register as registerNoShow } from './commands/no-show.js';
+import { register as registerAttention } from './commands/attention.js';
 
 /**
  * The `appt` program. Each command lives in cli/commands/<name>.ts and registers itself;
@@ -71,6 +75,10 @@ Examples:
   registerAvailability(program, io);
   registerReschedule(program, io);
   registerCancel(program, io);
+  registerConfirm(program, io);
+  registerComplete(program, io);
+  registerNoShow(program, io);
+  registerAttention(program, io);
   registerAudit(program, io);
   registerExport(program, io);
   registerQueue(program, io);

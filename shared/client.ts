@@ -301,8 +301,21 @@ export class ApiClient {
       idempotencyKey: o.idempotencyKey,
       ifMatch: o.ifMatch,
     });
-  action = (id: string, action: 'confirm' | 'complete' | 'no-show', idempotencyKey?: string) =>
-    this.request<Appointment>('POST', `/appointments/${enc(id)}/${action}`, { body: {}, idempotencyKey });
+  action = (
+    id: string,
+    action: 'confirm' | 'complete' | 'no-show',
+    idempotencyKey?: string,
+    body: { reason?: string | undefined } = {},
+  ) =>
+    this.request<Appointment>('POST', `/appointments/${enc(id)}/${action}`, {
+      body: stripUndefined(body),
+      idempotencyKey,
+    });
+  /** sets or clears "needs attention" (staff) */
+  attention = (id: string, needsAttention: boolean, reason?: string) =>
+    this.request<Appointment>('POST', `/appointments/${enc(id)}/attention`, {
+      body: stripUndefined({ needsAttention, reason }),
+    });
 
   // ---- admin ----
   createProvider = async (b: CreateProvider) =>
