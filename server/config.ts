@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { redactUrl } from '../shared/redact.js';
 
 /** The validated server configuration. Precedence: flags > env > <data-dir>/appt.json > defaults. */
 export interface Config {
@@ -21,6 +22,10 @@ export interface Config {
   rateLimitUser: number;
   rateLimitStaff: number;
   rateLimitAuthFailures: number;
+  /** live holds one `user` token may have at once (staff and admin are unbounded); 0 = off */
+  maxHoldsPerUser: number;
+  /** origins allowed by CORS; empty = CORS off */
+  corsOrigins: string[];
   logLevel: string;
   demo: boolean;
   jobs: boolean;
@@ -43,6 +48,8 @@ export const ENV_KEYS = {
   pusherUrl: 'APPT_PUSHER_URL',
   rateLimitUser: 'APPT_RATE_LIMIT_USER',
   rateLimitStaff: 'APPT_RATE_LIMIT_STAFF',
+  maxHoldsPerUser: 'APPT_MAX_HOLDS_PER_USER',
+  corsOrigins: 'APPT_CORS_ORIGINS',
   logLevel: 'APPT_LOG_LEVEL',
 } as const satisfies Partial<Record<keyof Config, string>>;
 
@@ -73,6 +80,28 @@ function url(key: string, v: unknown): string | undefined {
     throw new ConfigError(key, `not a URL: ${JSON.stringify(v)}`);
   }
   return String(v);
+}
+
+/** `APPT_CORS_ORIGINS`: a comma list of origins (`https://desk.example.com`), or `*`. */
+function origins(v: unknown): string[] {
+  if (v === undefined || v === '') return [];
+  const list = Array.isArray(v) ? v.map(String) : String(v).split(',');
+  const out = list.map((o) => o.trim()).filter(Boolean);
+  for (const o of out) {
+    if (o === '*') continue;
+    let u: URL;
+    try {
+      u = new URL(o);
+    } catch {
+      throw new ConfigError(ENV_KEYS.corsOrigins, `not an origin: ${JSON.stringify(o)}`);
+    }
+    if (u.origin !== o.replace(/\/$/, ''))
+      throw new ConfigError(
+        ENV_KEYS.corsOrigins,
+        `an origin is scheme://host[:port], got ${JSON.stringify(o)}`,
+      );
+  }
+  return out.map((o) => o.replace(/\/$/, ''));
 }
 
 function pusherUrl(v: string | undefined): string | undefined {
@@ -156,6 +185,8 @@ export function loadConfig(
     rateLimitUser: int(ENV_KEYS.rateLimitUser, merged.rateLimitUser ?? 60, 0, 1e9),
     rateLimitStaff: int(ENV_KEYS.rateLimitStaff, merged.rateLimitStaff ?? 60_000, 0, 1e9),
     rateLimitAuthFailures: int('rateLimitAuthFailures', merged.rateLimitAuthFailures ?? 100, 0, 1e9),
+    maxHoldsPerUser: int(ENV_KEYS.maxHoldsPerUser, merged.maxHoldsPerUser ?? 2, 0, 1000),
+    corsOrigins: origins(merged.corsOrigins),
     logLevel: level,
     demo: Boolean(merged.demo ?? false),
     jobs: merged.jobs === undefined ? true : Boolean(merged.jobs),
@@ -176,13 +207,16 @@ export function testConfig(over: Partial<Config> = {}): Config {
 
 export function maskedConfig(c: Config): Record<string, unknown> {
   const mask = (s: string | undefined) => (s ? `${s.slice(0, 2)}…(${s.length})` : s);
-  const maskUrl = (s: string | undefined) => (s ? s.replace(/\/\/([^@/]*)@/, '//***@') : s);
+  const maskUrl = (s: string | undefined) => redactUrl(s) ?? undefined;
   return {
     ...c,
     webhookSecret: mask(c.webhookSecret),
     pusherSecret: mask(c.pusherSecret),
+    // every URL that may carry credentials in its userinfo
     smtpUrl: maskUrl(c.smtpUrl),
     pusherUrl: maskUrl(c.pusherUrl),
+    smsWebhookUrl: maskUrl(c.smsWebhookUrl),
+    pushWebhookUrl: maskUrl(c.pushWebhookUrl),
   };
 }
 

@@ -37,7 +37,16 @@ export const AuditEntry = Type.Object({
   appointmentId: Nullable(Type.String()),
   action: Type.String(),
   outcome: Type.Union([Type.Literal('applied'), Type.Literal('rejected')]),
-  actor: Type.Object({ id: Type.String(), type: Type.String() }),
+  actor: Type.Object({
+    id: Type.String({
+      description: 'token:<tokenId> for staff, admin and support; the user id for customers',
+    }),
+    type: Type.String({ description: 'user | staff | admin | provider | system' }),
+    name: Nullable(
+      Type.String({ description: "who, in words: the token's name, the customer's name, or `system`" }),
+    ),
+    role: Nullable(Type.String({ description: "the token's role (admin, staff, support, user)" })),
+  }),
   channel: Type.String(),
   timestamp: Iso,
   requestId: Nullable(Type.String()),
@@ -221,16 +230,33 @@ export const Provider = Type.Object({
   name: Type.String(),
   timezone: Type.String(),
   email: Nullable(Type.String()),
-  caldavUrl: Nullable(Type.String()),
+  caldavUrl: Nullable(
+    Type.String({
+      description:
+        'the CalDAV collection URL, without credentials; shown to admins only (null for everyone else)',
+    }),
+  ),
+  caldavConfigured: Type.Boolean({ description: 'whether appointments are pushed to a CalDAV calendar' }),
   createdAt: Iso,
 });
 export type Provider = Static<typeof Provider>;
+/** Write-only: accepted on create and update, never returned by any route. */
+const CaldavSecrets = {
+  caldavUsername: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 500 })])),
+  caldavPassword: Type.Optional(
+    Type.Union([Type.Null(), Type.String({ maxLength: 2000, description: 'write-only' })]),
+  ),
+  caldavToken: Type.Optional(
+    Type.Union([Type.Null(), Type.String({ maxLength: 4000, description: 'write-only bearer token' })]),
+  ),
+};
 export const CreateProvider = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
     timezone: Type.String({ minLength: 1, maxLength: 64 }),
     email: Type.Optional(Type.String({ format: 'email', maxLength: 320 })),
     caldavUrl: Type.Optional(Type.String({ maxLength: 2000 })),
+    ...CaldavSecrets,
   },
   { additionalProperties: false },
 );
@@ -240,6 +266,7 @@ export const UpdateProvider = Type.Object(
     // null first: with type coercion on, a string branch would turn null into ""
     email: Type.Optional(Type.Union([Type.Null(), Type.String({ format: 'email', maxLength: 320 })])),
     caldavUrl: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 2000 })])),
+    ...CaldavSecrets,
   },
   { additionalProperties: false, minProperties: 1 },
 );

@@ -131,7 +131,7 @@ export class FakeData implements TuiData {
             appointmentId: id,
             action: 'created',
             outcome: 'applied',
-            actor: { id: 'desk', type: 'staff' },
+            actor: { id: 'desk', type: 'staff', name: 'front desk', role: 'staff' },
             channel: 'cli',
             timestamp: new Date(T0).toISOString(),
             requestId: null,

@@ -134,14 +134,28 @@ export function appendAudit(db: Db, input: AuditInput): { id: string; hash: stri
   return { id: row.id, hash };
 }
 
-export function toAuditDto(r: Row): AuditEntry {
+/** An audit row as read for people: the actor's name and role resolved at read time (names can change). */
+type NamedRow = Row & { actor_name?: string | null; actor_role?: string | null };
+
+/**
+ * Reads audit rows with who acted, in words: the token's name and role for staff, admin
+ * and support (actor id `token:<id>`), the customer's name for users, `system` for jobs.
+ */
+const NAMED_SELECT = `SELECT a.*,
+  CASE WHEN a.actor_type = 'system' THEN 'system' ELSE COALESCE(t.name, u.name) END AS actor_name,
+  CASE WHEN a.actor_type = 'system' THEN NULL WHEN t.id IS NOT NULL THEN t.role ELSE 'user' END AS actor_role
+  FROM audit_entries a
+  LEFT JOIN api_tokens t ON a.actor_id LIKE 'token:%' AND t.id = substr(a.actor_id, 7)
+  LEFT JOIN users u ON u.id = a.actor_id`;
+
+export function toAuditDto(r: NamedRow): AuditEntry {
   return {
     id: r.id,
     seq: r.seq,
     appointmentId: r.appointment_id,
     action: r.action,
     outcome: r.outcome as 'applied' | 'rejected',
-    actor: { id: r.actor_id, type: r.actor_type },
+    actor: { id: r.actor_id, type: r.actor_type, name: r.actor_name ?? null, role: r.actor_role ?? null },
     channel: r.channel,
     timestamp: iso(r.timestamp),
     requestId: r.request_id,
@@ -162,7 +176,7 @@ export function toAuditDto(r: Row): AuditEntry {
 }
 
 export function auditForAppointment(db: Db, appointmentId: string): AuditEntry[] {
-  return stmt<Row>(db, 'SELECT * FROM audit_entries WHERE subject = ? ORDER BY seq')
+  return stmt<NamedRow>(db, `${NAMED_SELECT} WHERE a.subject = ? ORDER BY a.seq`)
     .all(appointmentId)
     .map(toAuditDto);
 }
@@ -181,14 +195,14 @@ export interface AuditQuery {
 export function searchAudit(db: Db, q: AuditQuery): { items: AuditEntry[]; nextCursor: string | null } {
   const where: string[] = [];
   const args: unknown[] = [];
-  if (q.actorId) where.push('actor_id = ?') && args.push(q.actorId);
-  if (q.action) where.push('action = ?') && args.push(q.action);
-  if (q.appointmentId) where.push('subject = ?') && args.push(q.appointmentId);
-  if (q.since !== undefined) where.push('timestamp >= ?') && args.push(q.since);
-  if (q.until !== undefined) where.push('timestamp < ?') && args.push(q.until);
-  if (q.cursor !== undefined) where.push('seq < ?') && args.push(q.cursor);
-  const sql = `SELECT * FROM audit_entries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
-  const rows = stmt<Row>(db, sql).all(...args, q.limit + 1);
+  if (q.actorId) where.push('a.actor_id = ?') && args.push(q.actorId);
+  if (q.action) where.push('a.action = ?') && args.push(q.action);
+  if (q.appointmentId) where.push('a.subject = ?') && args.push(q.appointmentId);
+  if (q.since !== undefined) where.push('a.timestamp >= ?') && args.push(q.since);
+  if (q.until !== undefined) where.push('a.timestamp < ?') && args.push(q.until);
+  if (q.cursor !== undefined) where.push('a.seq < ?') && args.push(q.cursor);
+  const sql = `${NAMED_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.seq DESC LIMIT ?`;
+  const rows = stmt<NamedRow>(db, sql).all(...args, q.limit + 1);
   const more = rows.length > q.limit;
   const items = rows.slice(0, q.limit).map(toAuditDto);
   return { items, nextCursor: more ? String(items[items.length - 1].seq) : null };

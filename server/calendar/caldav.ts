@@ -3,19 +3,32 @@ import { getAppointmentRow, toAppointment } from '../appointments/read.js';
 import { type Db, immediate, stmt } from '../db/open.js';
 import { backoffMs, DEFAULT_RETRY, type JobDeps, type RetryPolicy } from '../notifications/types.js';
 import { caldavObject } from './ics.js';
+import {
+  type CaldavCredentials,
+  caldavAuthHeaders,
+  caldavCredentials,
+  splitUrlCredentials,
+} from '../catalog/credentials.js';
 
 /**
- * A provider's CalDAV calendar, from its URL: credentials in the URL (`https://user:pass@host/cal/`)
- * become a Basic Authorization header and are stripped from the request URL.
+ * A provider's CalDAV calendar: the collection URL and the headers that authenticate to it.
+ * Credentials come from the write-only credential fields (`provider_credentials`); a URL
+ * that still carries userinfo (`https://user:pass@host/cal/`, written by hand) works too,
+ * and the userinfo never goes on the request line.
  */
-export function caldavTarget(collectionUrl: string): { base: string; headers: Record<string, string> } {
-  const u = new URL(collectionUrl);
-  const headers: Record<string, string> = {};
-  if (u.username || u.password)
-    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
-  u.username = '';
-  u.password = '';
-  let base = u.toString();
+export function caldavTarget(
+  collectionUrl: string,
+  creds?: CaldavCredentials | null,
+): { base: string; headers: Record<string, string> } {
+  const split = splitUrlCredentials(collectionUrl);
+  const fromUrl =
+    split.username || split.password
+      ? { username: split.username ?? null, password: split.password ?? null, token: null }
+      : null;
+  const headers = caldavAuthHeaders(
+    creds && (creds.token || creds.username || creds.password) ? creds : fromUrl,
+  );
+  let base = split.url;
   if (!base.endsWith('/')) base += '/';
   return { base, headers };
 }
@@ -27,6 +40,7 @@ export function objectUrl(collectionUrl: string, uid: string): string {
 interface SyncRow {
   id: string;
   appointment_id: string;
+  provider_id: string;
   target: string;
   external_uid: string;
   sequence: number;
@@ -67,7 +81,7 @@ export async function syncCalendars(
   for (const r of rows) {
     try {
       const row = getAppointmentRow(db, r.appointment_id);
-      const { headers } = caldavTarget(r.target);
+      const { headers } = caldavTarget(r.target, caldavCredentials(db, r.provider_id));
       const url = objectUrl(r.target, r.external_uid);
       const common = { url, headers, ...(opts.fetch ? { fetch: opts.fetch } : {}) };
       let version: number;
@@ -125,7 +139,7 @@ function claim(db: Db, now: number, limit: number, leaseMs: number): SyncRow[] {
   return immediate(db, () => {
     const rows = stmt<SyncRow>(
       db,
-      `SELECT id, appointment_id, target, external_uid, sequence, status, attempts FROM calendar_sync
+      `SELECT id, appointment_id, provider_id, target, external_uid, sequence, status, attempts FROM calendar_sync
         WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
     ).all(now, limit);
     const take = stmt(

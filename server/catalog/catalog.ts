@@ -16,6 +16,7 @@ import { appendAudit } from '../audit/audit.js';
 import { type Db, stmt } from '../db/open.js';
 import { newId, randomToken } from '../ids.js';
 import type { WriteScope } from '../outbox/write.js';
+import { saveCaldavCredentials, splitUrlCredentials } from './credentials.js';
 
 export interface ProviderRow {
   id: string;
@@ -53,12 +54,18 @@ export interface UserRow {
   created_at: number;
 }
 
-export const toProvider = (r: ProviderRow): Provider => ({
+/**
+ * A provider as the API shows it. The CalDAV URL is an admin's business: everyone else
+ * gets null (a customer token must learn nothing about the clinic's calendar server).
+ * Credentials are never part of it (see ./credentials.ts).
+ */
+export const toProvider = (r: ProviderRow, o: { admin?: boolean } = { admin: true }): Provider => ({
   id: r.id,
   name: r.name,
   timezone: r.timezone,
   email: r.email,
-  caldavUrl: r.caldav_url,
+  caldavUrl: o.admin && r.caldav_url ? splitUrlCredentials(r.caldav_url).url : null,
+  caldavConfigured: r.caldav_url !== null && r.caldav_url !== '',
   createdAt: iso(r.created_at),
 });
 
@@ -123,8 +130,11 @@ export function requireService(db: Db, providerId: string, serviceId: string): S
 export function getUser(db: Db, id: string): UserRow | undefined {
   return stmt<UserRow>(db, 'SELECT * FROM users WHERE id = ?').get(id);
 }
-export function listProviders(db: Db): Provider[] {
-  return stmt<ProviderRow>(db, 'SELECT * FROM providers ORDER BY name, id').all().map(toProvider);
+/** `admin`: whether the caller may see the CalDAV URL (see toProvider). */
+export function listProviders(db: Db, o: { admin: boolean }): Provider[] {
+  return stmt<ProviderRow>(db, 'SELECT * FROM providers ORDER BY name, id')
+    .all()
+    .map((r) => toProvider(r, o));
 }
 export function listServices(db: Db, providerId: string): Service[] {
   requireProvider(db, providerId);
@@ -167,12 +177,13 @@ export function createProvider(
     throw new AppError('validation', `unknown IANA time zone ${JSON.stringify(b.timezone)}`);
   if (b.caldavUrl !== undefined && !/^https?:\/\//.test(b.caldavUrl))
     throw new AppError('validation', 'caldavUrl must be an http(s) URL');
+  const split = b.caldavUrl ? splitUrlCredentials(b.caldavUrl) : null;
   const row: ProviderRow = {
     id: newId(),
     name: b.name,
     timezone: b.timezone,
     email: b.email ?? null,
-    caldav_url: b.caldavUrl ?? null,
+    caldav_url: split?.url ?? null,
     feed_token: randomToken('feed_', 18),
     created_at: w.now,
   };
@@ -180,8 +191,24 @@ export function createProvider(
     db,
     'INSERT INTO providers (id, name, timezone, email, caldav_url, feed_token, created_at) VALUES (@id, @name, @timezone, @email, @caldav_url, @feed_token, @created_at)',
   ).run(row);
+  saveCaldavCredentials(db, row.id, credentialFields(b, split), w.now);
   audit(db, w, actor, 'provider.created', { providerId: row.id, name: row.name });
   return toProvider(row);
+}
+
+interface CredentialBody {
+  caldavUsername?: string | null;
+  caldavPassword?: string | null;
+  caldavToken?: string | null;
+}
+
+/** The write-only credential fields of a body; userinfo found in the URL counts as sent. */
+function credentialFields(b: CredentialBody, split: { username?: string; password?: string } | null) {
+  return {
+    caldavUsername: b.caldavUsername !== undefined ? b.caldavUsername : split?.username,
+    caldavPassword: b.caldavPassword !== undefined ? b.caldavPassword : split?.password,
+    caldavToken: b.caldavToken,
+  };
 }
 
 /** Changes a provider's name, contact or CalDAV target. The zone is fixed: stored local hours depend on it. */
@@ -190,19 +217,29 @@ export function updateProvider(
   w: WriteScope,
   actor: Actor,
   id: string,
-  b: { name?: string; email?: string | null; caldavUrl?: string | null },
+  b: { name?: string; email?: string | null; caldavUrl?: string | null } & CredentialBody,
 ): Provider {
   const p = requireProvider(db, id);
   if (b.caldavUrl && !/^https?:\/\//.test(b.caldavUrl))
     throw new AppError('validation', 'caldavUrl must be an http(s) URL');
+  const split = b.caldavUrl ? splitUrlCredentials(b.caldavUrl) : null;
   const next: ProviderRow = {
     ...p,
     name: b.name ?? p.name,
     email: b.email === undefined ? p.email : b.email,
-    caldav_url: b.caldavUrl === undefined ? p.caldav_url : b.caldavUrl,
+    caldav_url: b.caldavUrl === undefined ? p.caldav_url : (split?.url ?? null),
   };
   stmt(db, 'UPDATE providers SET name = @name, email = @email, caldav_url = @caldav_url WHERE id = @id').run(
     next,
+  );
+  // removing the calendar forgets its credentials too
+  saveCaldavCredentials(
+    db,
+    id,
+    b.caldavUrl === null
+      ? { caldavUsername: null, caldavPassword: null, caldavToken: null }
+      : credentialFields(b, split),
+    w.now,
   );
   audit(db, w, actor, 'provider.updated', { providerId: id, changed: Object.keys(b) });
   return toProvider(next);

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.js';
+import { moveUrlCredentials } from '../catalog/credentials.js';
 
 export type Sqlite = Database.Database;
 export type Orm = BetterSQLite3Database<typeof schema>;
@@ -37,8 +38,12 @@ export function openDb(path: string, opts: { migrate?: boolean; readonly?: boole
   }
   sqlite.pragma('foreign_keys = ON');
   const orm = drizzle(sqlite, { schema });
-  if (opts.migrate !== false && !opts.readonly) migrate(orm, { migrationsFolder: migrationsFolder() });
-  return { sqlite, orm, path };
+  const db = { sqlite, orm, path };
+  if (opts.migrate !== false && !opts.readonly) {
+    migrate(orm, { migrationsFolder: migrationsFolder() });
+    moveUrlCredentials(db, Date.now());
+  }
+  return db;
 }
 
 /**

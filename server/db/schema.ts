@@ -28,6 +28,20 @@ export const providers = sqliteTable('providers', {
   createdAt: integer('created_at').notNull(),
 });
 
+/**
+ * A provider's CalDAV credentials, kept apart from the provider row so that no query that
+ * serves a provider can carry them: write-only, read only by the calendar sync job.
+ */
+export const providerCredentials = sqliteTable('provider_credentials', {
+  providerId: text('provider_id')
+    .primaryKey()
+    .references(() => providers.id),
+  caldavUsername: text('caldav_username'),
+  caldavPassword: text('caldav_password'),
+  caldavToken: text('caldav_token'),
+  updatedAt: integer('updated_at').notNull(),
+});
+
 export const services = sqliteTable(
   'services',
   {

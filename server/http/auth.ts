@@ -65,14 +65,17 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { ctx: AppContex
   app.addHook('onRequest', async (req) => {
     const access = req.routeOptions.config?.access ?? 'open';
     if (access === 'open' || access === 'signed') return;
-    const blockedFor = failures.blocked(req.ip);
-    if (blockedFor !== null)
-      throw new AppError('rate_limited', 'too many failed authentications from this address', {
-        retryAfter: blockedFor,
-      });
     const token = bearer(req);
     const p = token ? authenticate(ctx.db, token, ctx.clock.now()) : null;
     if (!p) {
+      // The brake slows down guessing from one address, and only guessing: a request whose
+      // token is valid is never refused for other requests' failures (behind a proxy every
+      // client shares one address).
+      const blockedFor = failures.blocked(req.ip);
+      if (blockedFor !== null)
+        throw new AppError('rate_limited', 'too many failed authentications from this address', {
+          retryAfter: blockedFor,
+        });
       failures.hit(req.ip);
       throw new AppError(
         'unauthorized',

@@ -21,6 +21,8 @@ export function problemBody(err: AppError): string {
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof AppError) {
+      // RFC 6750 §3: a 401 names the scheme the client should use
+      if (err.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="appt"');
       if (err.code === 'rate_limited' && err.extra?.retryAfter)
         reply.header('retry-after', String(err.extra.retryAfter));
       const { retryAfter: _r, ...extra } = err.extra ?? {};
@@ -43,7 +45,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
       return sendProblem(
         reply,
-        'validation',
+        'unsupported_media_type',
         `unsupported content type ${JSON.stringify(req.headers['content-type'] ?? '')}`,
       );
     if (fe.statusCode === 429) return sendProblem(reply, 'rate_limited', fe.message || 'too many requests');

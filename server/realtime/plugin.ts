@@ -1,3 +1,4 @@
+import { rememberSignature } from '../webhooks/signature.js';
 import type { AddressInfo } from 'node:net';
 import websocket from '@fastify/websocket';
 import { Type } from '@sinclair/typebox';
@@ -218,7 +219,9 @@ function origin(app: FastifyInstance, req: FastifyRequest): { url: string; host:
  */
 async function pusherHttpApi(api: FastifyInstance, ctx: AppContext, hub: Hub, nowSeconds: () => number) {
   const raw = new WeakMap<object, string>();
-  api.removeContentTypeParser('application/json');
+  // Only JSON, parsed from the raw bytes the signature covers (body_md5): a form body would
+  // otherwise be parsed by the app's form parser and checked against an empty string (→ 415).
+  api.removeAllContentTypeParsers();
   api.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = String(body);
     raw.set(req.raw, text);
@@ -241,6 +244,13 @@ async function pusherHttpApi(api: FastifyInstance, ctx: AppContext, hub: Hub, no
       nowSeconds: nowSeconds(),
     });
     if (failure) throw new AppError(failure.code, failure.detail);
+    // An exact replay of a signed request (same timestamp, body and signature) is refused:
+    // the signature is remembered for longer than its timestamp stays acceptable.
+    rememberSignature(
+      ctx.db,
+      `pusher:${(req.query as { auth_signature: string }).auth_signature}`,
+      ctx.clock.now(),
+    );
   };
   const checkChannels = (channels: string[]) => {
     for (const c of channels)

@@ -82,12 +82,40 @@ export const toReservation = (r: ReservationRow): Reservation => ({
   end: iso(r.end_at),
 });
 
+/**
+ * A customer may hold a few slots at once (comparing options), not a provider's whole week:
+ * past `max` live holds the next is refused with 409 `too_many_holds`, naming the holds to
+ * release. Staff and admin are unbounded (bulk work). Counted per user, across tokens.
+ */
+function checkHoldBudget(db: Db, actor: Actor, now: number, max: number): void {
+  if (actor.role !== 'user' || max <= 0) return;
+  const live = stmt<ReservationRow>(
+    db,
+    "SELECT * FROM reservations WHERE actor_id = ? AND status = 'active' AND expires_at > ? ORDER BY created_at",
+  ).all(actor.id, now);
+  if (live.length < max) return;
+  throw new AppError(
+    'too_many_holds',
+    `a customer may hold at most ${max} slots at once; release one (DELETE /reservations/{token}) or let it expire`,
+    {
+      max,
+      holds: live.map((r) => ({
+        reservationToken: r.token,
+        timeslotId: r.timeslot_id,
+        start: iso(r.start_at),
+        expiresAt: iso(r.expires_at),
+      })),
+    },
+  );
+}
+
 export function createReservation(
   db: Db,
   w: WriteScope,
   actor: Actor,
   b: Static<typeof CreateReservation>,
   ttlSeconds: number,
+  maxHoldsPerUser = 0,
 ): Reservation {
   if (actor.role === 'support') throw new AppError('forbidden', 'support tokens are read-only');
   const provider = requireProvider(db, b.providerId);
@@ -133,6 +161,8 @@ export function createReservation(
       emitSlotChange(w, r.provider_id, r.block_start, r.block_end, { reason: 'released' });
     }
   }
+
+  checkHoldBudget(db, actor, w.now, maxHoldsPerUser);
 
   const blockers = blockersFor(db, provider.id, slot.blockStart, slot.blockEnd, w.now, {
     ...(appointmentId ? { appointmentId } : {}),

@@ -77,8 +77,13 @@ export function rememberSignature(db: Db, signature: string, now: number): void 
   }
 }
 
+/**
+ * Kept 25 minutes: past both windows that accept a timestamp (webhooks ±5 min, the Pusher
+ * API ±600 s, counted from a timestamp that may itself be up to that far ahead).
+ */
+export const SIGNATURE_MEMORY_MS = 25 * 60_000;
+
 export function pruneSignatures(db: Db, now: number): number {
-  return stmt(db, 'DELETE FROM webhook_signatures WHERE received_at < ?').run(
-    now - 2 * SIGNATURE_TOLERANCE_MS,
-  ).changes;
+  return stmt(db, 'DELETE FROM webhook_signatures WHERE received_at < ?').run(now - SIGNATURE_MEMORY_MS)
+    .changes;
 }

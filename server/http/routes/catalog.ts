@@ -76,7 +76,7 @@ export const catalogRoutes =
           response: { 200: Type.Object({ items: Type.Array(Provider) }), ...errors },
         },
       },
-      async () => ({ items: listProviders(ctx.db) }),
+      async (req) => ({ items: listProviders(ctx.db, { admin: req.principal?.role === 'admin' }) }),
     );
     app.get(
       '/providers/:providerId/services',

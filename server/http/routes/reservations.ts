@@ -65,7 +65,15 @@ export const reservationRoutes =
         runMutation(ctx, req, reply, {
           keyRequired: false,
           status: 201,
-          run: (w) => createReservation(ctx.db, w, req.actor, req.body, ctx.config.reservationTtlSeconds),
+          run: (w) =>
+            createReservation(
+              ctx.db,
+              w,
+              req.actor,
+              req.body,
+              ctx.config.reservationTtlSeconds,
+              ctx.config.maxHoldsPerUser,
+            ),
         }),
     );
 

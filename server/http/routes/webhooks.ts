@@ -52,7 +52,9 @@ export const webhookRoutes =
   async (app) => {
     const raw = new WeakMap<FastifyRequest, string>();
     const verified = new WeakMap<FastifyRequest, string>();
-    app.removeContentTypeParser('application/json');
+    // Only JSON, parsed here from the raw bytes the signature covers: the form parser the
+    // rest of the app has must not hand a handler a body the signature never saw (→ 415).
+    app.removeAllContentTypeParsers();
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
       raw.set(req, body as string);
       try {
