@@ -165,52 +165,51 @@ Examples:
 
   admin
     .command('audit')
-    .description('Search the audit log (GET /admin/audit)')
-    .option('--actor <actorId>')
-    .option('--action <action>')
+    .description('Search the audit log (GET /admin/audit): who did what, when, with the actor named')
+    .option(
+      '--actor <name|id>',
+      'a token or customer name ("demo front desk"), or an actor id (token:…, a user id)',
+    )
+    .option('--action <action>', 'created, confirmed, rescheduled, cancelled, completed, no_show, …')
     .option('--appointment <id>')
-    .option('--since <iso>')
-    .option('--until <iso>')
+    .option('--since <when>', 'a span back from now (90m, 24h, 7d) or an ISO 8601 time')
+    .option('--until <when>', 'the same forms as --since')
     .option('--limit <n>')
-    .option('--json', JSON_NOTE)
-    .action((o) =>
-      call(
+    .option('--json', `${JSON_NOTE}; each entry also carries "by" (the actor in words)`)
+    .addHelpText(
+      'after',
+      `
+Times are shown in the terminal's zone (TZ), named in the header.
+
+Examples:
+  appt admin audit --actor "demo front desk" --since 24h
+  appt admin audit --appointment 0190a… --json | jq '.items[] | {timestamp, action, by}'`,
+    )
+    .action(async (o) => {
+      const { resolveActor } = await import('../actor.js');
+      const { sinceArg, terminalZone } = await import('../dates.js');
+      const since = sinceArg(o.since, '--since');
+      const until = sinceArg(o.until, '--until');
+      const limit = int(o.limit, '--limit');
+      const { actorLabel, auditTable } = await import('../format.js');
+      await call(
         io,
         o.json,
-        (c) =>
-          c.auditSearch({
-            actorId: o.actor,
+        async (c) => {
+          const page = await c.auditSearch({
+            actorId: o.actor ? await resolveActor(c, o.actor) : undefined,
             action: o.action,
             appointmentId: o.appointment,
-            since: iso(o.since, '--since'),
-            until: iso(o.until, '--until'),
-            limit: int(o.limit, '--limit'),
-          }),
-        (
-          d: {
-            items: {
-              timestamp: string;
-              action: string;
-              outcome: string;
-              actor: { id: string; type: string };
-              appointmentId: string | null;
-            }[];
-          },
-          io,
-        ) =>
-          rows(
-            io,
-            ['TIME', 'ACTION', 'OUTCOME', 'ACTOR', 'APPOINTMENT'],
-            d.items.map((e) => [
-              e.timestamp,
-              e.action,
-              e.outcome,
-              `${e.actor.type}:${e.actor.id}`,
-              e.appointmentId ?? '',
-            ]),
-          ),
-      ),
-    );
+            since,
+            until,
+            limit,
+          });
+          return { ...page, items: page.items.map((e) => ({ ...e, by: actorLabel(e.actor) })) };
+        },
+        (d: { items: Parameters<typeof auditTable>[1] }, io) =>
+          d.items.length ? auditTable(io, d.items, terminalZone(io.env), { appointment: true }) : '(none)\n',
+      );
+    });
 
   registerAdminOps(admin, io);
 }
