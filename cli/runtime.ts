@@ -47,6 +47,12 @@ export async function openRuntime(io: IO, o: RuntimeOptions = {}): Promise<Runti
       connections: o.connections ?? 2,
       // bulk runs send thousands of requests: they keep the optimised HTTP parser
       oneShot: o.channel !== 'bulk',
+      onWait: (ms, why) =>
+        io.err(
+          why === 'rate_limited'
+            ? `rate limited: waiting ${(ms / 1000).toFixed(1)} s as the server asked (Retry-After), then retrying…\n`
+            : `the same request is still running on the server: waiting ${(ms / 1000).toFixed(1)} s, then asking again…\n`,
+        ),
     });
   } catch (e) {
     throw new CliError((e as Error).message, EXIT.usage);
@@ -133,11 +139,23 @@ export function formatAlternatives(
 ): string {
   const lines = alts.map((a) => {
     const when = zone ? localTime(a.start, zone) : a.start;
-    const d = a.deltaMinutes === 0 ? '' : ` (${a.deltaMinutes > 0 ? '+' : ''}${a.deltaMinutes} min)`;
+    const d = a.deltaMinutes === 0 ? '' : ` (${span(a.deltaMinutes)})`;
     const p = a.priceDeltaCents ? ` price ${a.priceDeltaCents > 0 ? '+' : ''}${a.priceDeltaCents / 100}` : '';
     return `  ${when}${d}${p}  --to ${a.timeslotId}`;
   });
   return `alternatives:\n${lines.join('\n')}\n`;
+}
+
+/** A difference in minutes as people read it: `+30 min`, `-1 h`, `+23 h 30 min`, `+2 d 1 h`. */
+export function span(minutes: number): string {
+  const sign = minutes < 0 ? '-' : '+';
+  let m = Math.abs(Math.round(minutes));
+  const d = Math.floor(m / 1440);
+  m -= d * 1440;
+  const h = Math.floor(m / 60);
+  m -= h * 60;
+  const parts = [d ? `${d} d` : '', h ? `${h} h` : '', m ? `${m} min` : ''].filter(Boolean);
+  return `${sign}${parts.join(' ') || '0 min'}`;
 }
 
 function localTime(isoStr: string, zone: string): string {
