@@ -101,4 +101,56 @@ describe('staff actions from the CLI', () => {
     const help = await appt(['attention', 'clear', '--help']);
     expect(help.stdout).toMatch(/Examples:\n {2}appt attention clear/);
   });
+
+  it('reschedule --tomorrow with no free slot names the date and offers the next free ones', {
+    timeout: 120_000,
+  }, async () => {
+    const admin = srv.adminToken;
+    const zone = 'Europe/Berlin';
+    const p = (
+      await api(srv.url, admin, 'POST', '/admin/providers', { name: 'Closed Tomorrow', timezone: zone })
+    ).json;
+    // open every day but tomorrow
+    const tomorrow = dayFromNow(1, zone);
+    const wd = ((new Date(`${tomorrow}T12:00:00Z`).getUTCDay() + 6) % 7) + 1;
+    await api(
+      srv.url,
+      admin,
+      'PUT',
+      `/admin/providers/${p.id}/hours`,
+      [1, 2, 3, 4, 5, 6, 7]
+        .filter((d) => d !== wd)
+        .map((weekday) => ({ weekday, start: '09:00', end: '17:00' })),
+    );
+    const svc = (
+      await api(srv.url, admin, 'POST', '/admin/services', {
+        providerId: p.id,
+        title: 'Visit',
+        durationMinutes: 30,
+        priceCents: 1000,
+      })
+    ).json;
+    const user = (
+      await api(srv.url, admin, 'POST', '/admin/users', { name: 'Bo Lind', email: 'bo.closed@example.com' })
+    ).json;
+    const staff = (await api(srv.url, admin, 'POST', '/admin/tokens', { name: 'desk two', role: 'staff' }))
+      .json.token;
+    const s = await slots(srv.url, staff, p.id, svc.id, dayFromNow(3, zone));
+    const a = await book(srv.url, staff, {
+      providerId: p.id,
+      serviceId: svc.id,
+      userId: user.id,
+      timeslotId: s[0]!.id,
+    });
+    const env = { APPT_HOME: tempHome(), APPT_SERVER: srv.url, APPT_TOKEN: staff };
+    const r = await appt(['reschedule', a.id, '--tomorrow', '--yes'], env);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`no free Visit slot on \\w{3} ${tomorrow} \\(Europe/Berlin\\)`));
+    expect(r.stderr).toMatch(
+      /alternatives:\n {2}\d{4}-\d{2}-\d{2} \d{2}:\d{2} Europe\/Berlin \([+-][\d dhmin]+\) {2}--to ts_/,
+    );
+    const j = await appt(['reschedule', a.id, '--tomorrow', '--yes', '--json'], env);
+    expect(json(j.stdout).error).toMatchObject({ code: 'no_free_slot', exitCode: 1 });
+    expect(json(j.stdout).error.alternatives.length).toBeGreaterThan(0);
+  });
 });
