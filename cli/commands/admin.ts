@@ -4,6 +4,7 @@ import type { IO } from '../io.js';
 import { call, int, iso, JSON_NOTE, rows } from './admin-common.js';
 import { registerCatalog } from './admin-catalog.js';
 import { registerAdminOps } from './admin-ops.js';
+import { completeHelp } from './admin-help.js';
 
 export { parseHours } from './admin-common.js';
 
@@ -67,16 +68,34 @@ Examples:
     );
   users
     .command('add')
+    .description('Add a customer; an email that already exists is refused (or reused with --upsert)')
     .requiredOption('--name <name>')
     .requiredOption('--email <email>')
     .option('--phone <phone>')
-    .option('--json', JSON_NOTE)
+    .option('--upsert', 'when a customer has this email already, use that one (printed; nothing changed)')
+    .option('--json', `${JSON_NOTE}; with --upsert an existing customer carries "existing": true`)
     .action((o) =>
       call(
         io,
         o.json,
-        (c) => c.createUser({ name: o.name, email: o.email, ...(o.phone ? { phone: o.phone } : {}) }),
-        (u: { id: string; name: string }) => `user ${u.id} ${u.name}\n`,
+        async (c) => {
+          // no unique check on the server's side to lean on: look the email up first
+          const want = String(o.email).trim().toLowerCase();
+          const found = (await c.listUsers({ q: o.email, limit: 50 })).items.find(
+            (u) => u.email.toLowerCase() === want,
+          );
+          if (found && !o.upsert)
+            throw new CliError(
+              `a customer with email ${o.email} exists already: ${found.id} ${found.name} (--upsert uses it)`,
+              EXIT.failed,
+            ).withJson({
+              error: { code: 'email_exists', status: 0, detail: 'email exists', existing: found },
+            });
+          if (found) return { ...found, existing: true };
+          return c.createUser({ name: o.name, email: o.email, ...(o.phone ? { phone: o.phone } : {}) });
+        },
+        (u: { id: string; name: string; existing?: boolean }) =>
+          `${u.existing ? 'existing ' : ''}user ${u.id} ${u.name}\n`,
       ),
     );
 
@@ -212,4 +231,5 @@ Examples:
     });
 
   registerAdminOps(admin, io);
+  completeHelp(admin);
 }

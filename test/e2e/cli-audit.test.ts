@@ -63,5 +63,22 @@ describe('audit views name the actor', () => {
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toMatch(/no token or customer is called "nobody at all"/);
     expect((await appt(['admin', 'audit', '--since', 'last tuesday'], admin)).exitCode).toBe(2);
+
+    // admin: an existing email is refused, or reused with --upsert; weekdays read as hours set takes them
+    const dup = await appt(
+      ['admin', 'users', 'add', '--name', 'Racer Two', '--email', 'RACER@example.com'],
+      admin,
+    );
+    expect(dup.exitCode).toBe(1);
+    expect(dup.stderr).toMatch(new RegExp(`email RACER@example.com exists already: ${cat.userId}`));
+    const up = await appt(
+      ['admin', 'users', 'add', '--name', 'Racer', '--email', 'racer@example.com', '--upsert', '--json'],
+      admin,
+    );
+    expect(up.exitCode).toBe(0);
+    expect(json(up.stdout)).toMatchObject({ id: cat.userId, existing: true });
+    const hours = await appt(['admin', 'hours', 'show', '--provider', cat.providerId], admin);
+    expect(hours.stdout).toMatch(/^mon\t09:00\t17:00$/m);
+    expect(hours.stdout).toMatch(/^as --hours: mon-sun=09:00-17:00$/m);
   });
 });
