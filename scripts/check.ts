@@ -12,19 +12,19 @@ import { checkInvariants } from '../server/invariants/check.js';
  *
  *   node dist/scripts/check.js <data-dir | file.db> [--grace-ms 5000]
  */
-export function checkPath(target: string, graceMs = 5_000, now = Date.now()) {
+export async function checkPath(target: string, graceMs = 5_000, now = Date.now()) {
   const p = resolve(target);
   const file = existsSync(p) && statSync(p).isDirectory() ? join(p, 'appt.db') : p;
   if (!existsSync(file)) throw new Error(`no database at ${file}`);
-  const db = openDb(file, { readonly: true, migrate: false });
+  const db = await openDb(file, { readonly: true, migrate: false });
   try {
-    return { file, ...checkInvariants(db, now, { holdGraceMs: graceMs }) };
+    return { file, ...(await checkInvariants(db, now, { holdGraceMs: graceMs })) };
   } finally {
-    db.sqlite.close();
+    await db.close();
   }
 }
 
-export function main(argv: string[], out = process.stdout, err = process.stderr): number {
+export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
   const args = argv.filter((a, i) => a !== '--grace-ms' && argv[i - 1] !== '--grace-ms');
   const gi = argv.indexOf('--grace-ms');
   const grace = gi >= 0 ? Number(argv[gi + 1]) : 5_000;
@@ -33,7 +33,7 @@ export function main(argv: string[], out = process.stdout, err = process.stderr)
     return 2;
   }
   try {
-    const r = checkPath(args[0], grace);
+    const r = await checkPath(args[0], grace);
     out.write(`${JSON.stringify(r)}\n`);
     if (!r.ok) err.write(`check: ${r.problems[0].kind}: ${r.problems[0].detail}\n`);
     return r.ok ? 0 : 1;
@@ -44,4 +44,4 @@ export function main(argv: string[], out = process.stdout, err = process.stderr)
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href)
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));

@@ -31,7 +31,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
       logger: pino({ level: 'silent' }),
     };
     let t = performance.now();
-    const d = dispatchOutbox(deps);
+    const d = await dispatchOutbox(deps);
     const dispatchMs = performance.now() - t;
     const line = (what: string, count: number, ms: number) =>
       console.log(
@@ -43,7 +43,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     const smtp = await drainNotifications(deps, tr, { concurrency });
     line(`send SMTP (concurrency ${concurrency})`, smtp.sent, performance.now() - t);
     closeTransports(tr);
-    h.ctx.db.sqlite.prepare(`UPDATE notifications SET status = 'queued', attempts = 0`).run();
+    await h.ctx.db.run(`UPDATE notifications SET status = 'queued', attempts = 0`);
     h.ctx.config.smtpUrl = undefined;
     tr = transportsFrom(deps, { concurrency });
     t = performance.now();

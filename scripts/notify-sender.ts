@@ -24,7 +24,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     },
   });
   const config = loadConfig({ dataDir: values['data-dir'], logLevel: 'silent' });
-  const db = openDb(config.dbPath, { migrate: false });
+  const db = await openDb(config.dbPath, { migrate: false });
   const deps = { db, clock: systemClock, config, logger: pino({ level: 'silent' }) };
   const concurrency = Number(values.concurrency);
   const transports = transportsFrom(deps, { concurrency });
@@ -45,7 +45,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     else await new Promise((res) => setTimeout(res, Number(values['idle-ms'])));
   }
   closeTransports(transports);
-  db.sqlite.close();
+  await db.close();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -60,7 +60,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
     reply.header('x-request-id', req.id);
   });
   installErrorHandling(app);
-  const metrics = installObservability(app, ctx);
+  const metrics = await installObservability(app, ctx);
   installShutdownGate(app);
   app.addSchema(ProblemSchema);
   await app.register(swagger, {

@@ -67,7 +67,10 @@ export interface AppContext {
 }
 
 /** The one composition root: the server, the tests and the job workers build their context here. */
-export function createContext(config: Config, over: Partial<Omit<AppContext, 'config'>> = {}): AppContext {
+export async function createContext(
+  config: Config,
+  over: Partial<Omit<AppContext, 'config'>> = {},
+): Promise<AppContext> {
   const logger =
     over.logger ??
     pino({
@@ -80,7 +83,7 @@ export function createContext(config: Config, over: Partial<Omit<AppContext, 'co
   return {
     config,
     clock: over.clock ?? systemClock,
-    db: over.db ?? openDb(config.dbPath),
+    db: over.db ?? (await openDb(config.dbPath)),
     logger,
     bus: over.bus ?? new Bus(),
   };

@@ -46,17 +46,17 @@ export interface StartOptions {
 
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const config = opts.ctx?.config ?? loadConfig(opts.flags ?? {}, opts.env ?? process.env, dataDirSecrets);
-  const ctx = opts.ctx ?? createContext(config);
+  const ctx = opts.ctx ?? (await createContext(config));
   const say = opts.say ?? (() => {});
   mkdirSync(config.dataDir, { recursive: true });
-  const adminTokenFile = ensureAdminToken(ctx.db, config.dataDir, ctx.clock.now());
+  const adminTokenFile = await ensureAdminToken(ctx.db, config.dataDir, ctx.clock.now());
   if (adminTokenFile) say(`created an admin token in ${adminTokenFile} (mode 0600)`);
-  if (config.demo && isEmpty(ctx)) {
+  if (config.demo && (await isEmpty(ctx))) {
     say('seeding demo data…');
-    const r = seedDemo(ctx);
+    const r = await seedDemo(ctx);
     say(`demo data: ${r.providers} providers, ${r.users} customers, ${r.appointments} appointments`);
   }
-  const jobs = config.jobs ? startJobs(ctx) : { running: () => false, stop: async () => {} };
+  const jobs = config.jobs ? await startJobs(ctx) : { running: () => false, stop: async () => {} };
   const app = await buildApp(ctx, { jobsRunning: () => jobs.running() });
   // Slow or stuck clients cannot hold a connection forever; idle keep-alive sockets go
   // quickly so a shutdown is not kept waiting by them.
@@ -89,12 +89,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
         await app.close();
       } finally {
         await jobs.stop();
-        try {
-          ctx.db.sqlite.pragma('wal_checkpoint(TRUNCATE)');
-        } catch {
-          // a checkpoint is an optimisation; the WAL is replayed on next open anyway
-        }
-        ctx.db.sqlite.close();
+        await ctx.db.close();
         removeRunFile();
       }
     },

@@ -10,7 +10,7 @@ import type { IO } from '../io.js';
 import type { DemoFlags } from './demo.js';
 
 /** Saves a working staff login for `url`: reuses the saved one when it still works there. */
-async function staffLogin(io: IO, url: string, dataDir: string, mint: () => string) {
+async function staffLogin(io: IO, url: string, dataDir: string, mint: () => Promise<string>) {
   const store = openStore(io.env);
   const saved = store.data();
   if (saved.token && saved.server === url) {
@@ -27,11 +27,11 @@ async function staffLogin(io: IO, url: string, dataDir: string, mint: () => stri
     try {
       token = (await admin.createToken({ name: 'demo front desk', role: 'staff' })).token;
     } catch {
-      token = mint();
+      token = await mint();
     } finally {
       await admin.close();
     }
-  } else token = mint();
+  } else token = await mint();
   const c = new ApiClient({ baseUrl: url, token });
   const me = await c.me();
   await c.close();
@@ -67,7 +67,7 @@ export async function runDemo(io: IO, o: DemoFlags): Promise<void> {
     { level: config.logLevel === 'silent' ? 'info' : config.logLevel },
     pino.destination({ dest: log, mkdir: true, sync: false }),
   );
-  const ctx = createContext(config, { logger });
+  const ctx = await createContext(config, { logger });
   const srv = await startServer({ ctx, say: (l) => io.err(`${l}\n`) }).catch((e: unknown) => {
     throw listenError(e, config.host, config.port);
   });
@@ -76,7 +76,8 @@ export async function runDemo(io: IO, o: DemoFlags): Promise<void> {
     io,
     srv.url,
     config.dataDir,
-    () => insertToken(ctx.db, ctx.clock.now(), { name: 'demo front desk', role: 'staff' }).token,
+    async () =>
+      (await insertToken(ctx.db, ctx.clock.now(), { name: 'demo front desk', role: 'staff' })).token,
   );
   io.err(`demo server on ${srv.url} (logs: ${log})\n`);
   io.err(`saved a staff login in ${login.store.path}: \`appt list\` works from another terminal\n`);

@@ -50,7 +50,7 @@ export async function runServe(io: IO, o: ServeFlags): Promise<void> {
     pretty: io.isTTY && !o.json && config.logLevel !== 'silent',
   });
   const srv = await startServer({
-    ctx: createContext(config, { logger }),
+    ctx: await createContext(config, { logger }),
     say: (l) => io.err(`${l}\n`),
   }).catch((e: unknown) => {
     throw listenError(e, config.host, config.port);

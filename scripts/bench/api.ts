@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { encodeTimeslotId } from '../../server/availability/slots.js';
-import { openDb } from '../../server/db/open.js';
+import { openDb, sqliteOf } from '../../server/db/open.js';
 import { startBaseline } from './baselines.js';
 import {
   type CannonRequest,
@@ -63,16 +63,16 @@ export async function buildDataset(n: number, o: ApiBenchOptions): Promise<Datas
   } finally {
     await srv.stop();
   }
-  const db = openDb(join(dataDir, 'appt.db'));
+  const db = await openDb(join(dataDir, 'appt.db'));
   const now = Date.now();
   const endDay = utcMidnight(now) + 20 * DAY;
-  const ins = db.sqlite.prepare(
+  const ins = sqliteOf(db).prepare(
     `INSERT INTO appointments (id, user_id, provider_id, service_id, start_at, end_at, block_start, block_end, status,
       price_cents, currency, version, reschedule_count, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 5000, 'USD', 1, 0, ?, ?)`,
   );
   const P = cat.providers.length;
-  db.sqlite.transaction(() => {
+  sqliteOf(db).transaction(() => {
     for (let i = 0; i < n; i++) {
       const p = cat.providers[i % P]!;
       const k = Math.floor(i / P);
@@ -105,8 +105,7 @@ export async function buildDataset(n: number, o: ApiBenchOptions): Promise<Datas
       );
     }
   })();
-  db.sqlite.pragma('wal_checkpoint(TRUNCATE)');
-  db.sqlite.close();
+  await db.close();
   return { dataDir, cat, appointments: n };
 }
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { openDb } from '../../server/db/open.js';
+import { openDb, sqliteOf } from '../../server/db/open.js';
 import { api, sleep } from '../bench/common.js';
 import type { Ack, Ledger } from './ledger.js';
 import type { Supervised } from './server.js';
@@ -62,9 +62,9 @@ export async function checkAll(
   const verify = await adminGet(server, '/admin/audit/verify');
   if (!verify.ok) v('audit_chain', `GET /admin/audit/verify: first bad entry ${verify.firstBadId}`);
 
-  const db = openDb(join(dataDir, 'appt.db'), { readonly: true });
+  const db = await openDb(join(dataDir, 'appt.db'), { readonly: true });
   try {
-    const q = db.sqlite;
+    const q = sqliteOf(db);
     // no two active appointments of one provider overlap (buffers included)
     const overlaps = q
       .prepare(
@@ -142,7 +142,7 @@ export async function checkAll(
         );
     }
   } finally {
-    db.sqlite.close();
+    await db.close();
   }
   return ledger.violations.length - before;
 }
@@ -153,10 +153,10 @@ export interface OutboxState {
   dead: number;
 }
 
-export function outboxState(dataDir: string): OutboxState {
-  const db = openDb(join(dataDir, 'appt.db'), { readonly: true });
+export async function outboxState(dataDir: string): Promise<OutboxState> {
+  const db = await openDb(join(dataDir, 'appt.db'), { readonly: true });
   try {
-    const rows = db.sqlite.prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as {
+    const rows = sqliteOf(db).prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as {
       status: string;
       n: number;
     }[];
@@ -164,7 +164,7 @@ export function outboxState(dataDir: string): OutboxState {
     for (const r of rows) if (r.status in s) s[r.status as keyof OutboxState] = r.n;
     return s;
   } finally {
-    db.sqlite.close();
+    await db.close();
   }
 }
 
@@ -179,11 +179,11 @@ export async function drainOutbox(
   o: { seconds: number; require: boolean },
 ): Promise<OutboxState> {
   const until = Date.now() + o.seconds * 1000;
-  let s = outboxState(dataDir);
+  let s = await outboxState(dataDir);
   while (s.pending > 0 && Date.now() < until) {
     if (!o.require && s.done === 0 && s.dead === 0 && Date.now() > until - o.seconds * 1000 + 15_000) break;
     await sleep(1000);
-    s = outboxState(dataDir);
+    s = await outboxState(dataDir);
   }
   const dispatcher = o.require || s.done > 0 || s.dead > 0;
   if (!dispatcher) {

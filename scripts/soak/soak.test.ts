@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { sqliteOf } from '../../server/db/open.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
@@ -130,9 +131,9 @@ describe('the invariant checker catches broken promises', () => {
     expect(await checkAll(server, dataDir, clean, 'clean')).toBe(0);
 
     // a second active appointment 15 minutes into the first one: what a broken overlap check would let through
-    const db = openDb(join(dataDir, 'appt.db'));
+    const db = await openDb(join(dataDir, 'appt.db'));
     const s = Date.parse(booked.json.start) + 15 * 60_000;
-    db.sqlite
+    sqliteOf(db)
       .prepare(
         `INSERT INTO appointments (id, user_id, provider_id, service_id, start_at, end_at, block_start, block_end, status,
           price_cents, currency, version, reschedule_count, created_at, updated_at)
@@ -140,13 +141,13 @@ describe('the invariant checker catches broken promises', () => {
       )
       .run(uuidv7(), u.id, p.id, p.serviceId, s, s + 1_800_000, s, s + 1_800_000, Date.now(), Date.now());
     // the same key applied twice (and a forged entry, so the hash chain breaks too)
-    db.sqlite
+    sqliteOf(db)
       .prepare(
         `INSERT INTO audit_entries (id, subject, appointment_id, action, outcome, actor_id, actor_type, channel,
           idempotency_key, timestamp, prev_hash, hash) VALUES (?, ?, ?, 'created', 'applied', ?, 'user', 'api', 'k1', ?, 'x', 'y')`,
       )
       .run(uuidv7(), booked.json.id, booked.json.id, u.id, Date.now());
-    db.sqlite.close();
+    sqliteOf(db).close();
 
     const l = new Ledger();
     l.ack({

@@ -94,13 +94,13 @@ export function toAppointment(r: AppointmentRow): Appointment {
   };
 }
 
-export function getAppointmentRow(db: Db, id: string): AppointmentRow | undefined {
-  return stmt<AppointmentRow>(db, `${SELECT_APPT} WHERE a.id = ?`).get(id);
+export async function getAppointmentRow(db: Db, id: string): Promise<AppointmentRow | undefined> {
+  return await stmt<AppointmentRow>(db, `${SELECT_APPT} WHERE a.id = ?`).get(id);
 }
 
 /** Another user's appointment is a 404, never a 403: its existence is not disclosed. */
-export function visibleAppointment(db: Db, actor: Actor, id: string): AppointmentRow {
-  const r = getAppointmentRow(db, id);
+export async function visibleAppointment(db: Db, actor: Actor, id: string): Promise<AppointmentRow> {
+  const r = await getAppointmentRow(db, id);
   if (!r || (actor.role === 'user' && r.user_id !== actor.userId))
     throw new AppError('not_found', `appointment ${id} not found`);
   return r;
@@ -132,14 +132,14 @@ function page(rows: AppointmentRow[], limit: number): AppointmentPage {
  * else (past, cancelled even if ahead, completed, no-show), newest first. Cursor = the last
  * row's (start, id), so pages stay stable while rows are added.
  */
-export function listUserAppointments(
+export async function listUserAppointments(
   db: Db,
   userId: string,
   filter: 'upcoming' | 'history',
   limit: number,
   cursor: string | undefined,
   now: number,
-): AppointmentPage {
+): Promise<AppointmentPage> {
   const c = cursor ? decodeCursor(cursor) : undefined;
   if (filter === 'upcoming') {
     // `+a.status` keeps the planner on (user_id, start_at): with ANALYZE statistics it would
@@ -147,12 +147,12 @@ export function listUserAppointments(
     const sql = `${SELECT_APPT} WHERE a.user_id = ? AND +a.status IN ('upcoming','confirmed','rescheduled') AND a.start_at > ?
       ${c ? 'AND (a.start_at > ? OR (a.start_at = ? AND a.id > ?))' : ''} ORDER BY a.start_at, a.id LIMIT ?`;
     const args = c ? [userId, now, c.start, c.start, c.id, limit + 1] : [userId, now, limit + 1];
-    return page(stmt<AppointmentRow>(db, sql).all(...args), limit);
+    return page(await stmt<AppointmentRow>(db, sql).all(...args), limit);
   }
   const sql = `${SELECT_APPT} WHERE a.user_id = ? AND NOT (a.status IN ('upcoming','confirmed','rescheduled') AND a.start_at > ?)
     ${c ? 'AND (a.start_at < ? OR (a.start_at = ? AND a.id < ?))' : ''} ORDER BY a.start_at DESC, a.id DESC LIMIT ?`;
   const args = c ? [userId, now, c.start, c.start, c.id, limit + 1] : [userId, now, limit + 1];
-  return page(stmt<AppointmentRow>(db, sql).all(...args), limit);
+  return page(await stmt<AppointmentRow>(db, sql).all(...args), limit);
 }
 
 export interface DayViewQuery {
@@ -167,7 +167,7 @@ export interface DayViewQuery {
 }
 
 /** Front-desk view and search, soonest first. */
-export function searchAppointments(db: Db, q: DayViewQuery): AppointmentPage {
+export async function searchAppointments(db: Db, q: DayViewQuery): Promise<AppointmentPage> {
   const where: string[] = [];
   const args: unknown[] = [];
   if (q.providerId) where.push('a.provider_id = ?') && args.push(q.providerId);
@@ -189,32 +189,32 @@ export function searchAppointments(db: Db, q: DayViewQuery): AppointmentPage {
     args.push(c.start, c.start, c.id);
   }
   const sql = `${SELECT_APPT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.start_at, a.id LIMIT ?`;
-  return page(stmt<AppointmentRow>(db, sql).all(...args, q.limit + 1), q.limit);
+  return page(await stmt<AppointmentRow>(db, sql).all(...args, q.limit + 1), q.limit);
 }
 
-export function notificationsFor(db: Db, appointmentId: string) {
-  return stmt<{
-    id: string;
-    channel: string;
-    recipient: string;
-    template: string;
-    status: string;
-    attempts: number;
-    last_error: string | null;
-    updated_at: number;
-  }>(
-    db,
-    'SELECT id, channel, recipient, template, status, attempts, last_error, updated_at FROM notifications WHERE appointment_id = ? ORDER BY created_at, id',
-  )
-    .all(appointmentId)
-    .map((n) => ({
-      id: n.id,
-      channel: n.channel,
-      recipient: n.recipient,
-      template: n.template,
-      status: n.status,
-      attempts: n.attempts,
-      lastError: n.last_error,
-      updatedAt: iso(n.updated_at),
-    }));
+export async function notificationsFor(db: Db, appointmentId: string) {
+  return (
+    await stmt<{
+      id: string;
+      channel: string;
+      recipient: string;
+      template: string;
+      status: string;
+      attempts: number;
+      last_error: string | null;
+      updated_at: number;
+    }>(
+      db,
+      'SELECT id, channel, recipient, template, status, attempts, last_error, updated_at FROM notifications WHERE appointment_id = ? ORDER BY created_at, id',
+    ).all(appointmentId)
+  ).map((n) => ({
+    id: n.id,
+    channel: n.channel,
+    recipient: n.recipient,
+    template: n.template,
+    status: n.status,
+    attempts: n.attempts,
+    lastError: n.last_error,
+    updatedAt: iso(n.updated_at),
+  }));
 }

@@ -21,7 +21,7 @@ const AUDITED_REJECTIONS = new Set([
  * Records a refused book / reschedule / cancel in the audit log. The failed change rolled
  * back, so this is its own small transaction.
  */
-export function auditRejection(
+export async function auditRejection(
   db: Db,
   w: WriteScope,
   actor: Actor,
@@ -30,11 +30,11 @@ export function auditRejection(
   err: unknown,
   m: WriteMeta,
   metadata?: unknown,
-): void {
+): Promise<void> {
   if (!(err instanceof AppError) || !AUDITED_REJECTIONS.has(err.code)) return;
-  const exists = appointmentId ? getAppointmentRow(db, appointmentId) : undefined;
+  const exists = appointmentId ? await getAppointmentRow(db, appointmentId) : undefined;
   if (appointmentId && (!exists || (actor.role === 'user' && exists.user_id !== actor.userId))) return;
-  appendAudit(db, {
+  await appendAudit(db, {
     appointmentId: exists ? appointmentId : null,
     action,
     outcome: 'rejected',

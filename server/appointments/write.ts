@@ -59,55 +59,64 @@ function checkChangeable(a: AppointmentRow, now: number): void {
     );
 }
 
-function conflictAlternatives(
+async function conflictAlternatives(
   db: Db,
   r: ReservationRow,
   now: number,
   basePrice: number,
   appointmentId?: string,
 ) {
-  const p = getProvider(db, r.provider_id)!;
-  const s = getService(db, r.service_id)!;
-  return nearestAlternatives(db, p, s, r.start_at, now, basePrice, appointmentId ? { appointmentId } : {});
+  const p = (await getProvider(db, r.provider_id))!;
+  const s = (await getService(db, r.service_id))!;
+  return await nearestAlternatives(
+    db,
+    p,
+    s,
+    r.start_at,
+    now,
+    basePrice,
+    appointmentId ? { appointmentId } : {},
+  );
 }
 
-function reload(db: Db, id: string): Appointment {
-  return toAppointment(getAppointmentRow(db, id)!);
+async function reload(db: Db, id: string): Promise<Appointment> {
+  return toAppointment((await getAppointmentRow(db, id))!);
 }
 
 /** Turns a hold into an appointment. Status: confirmed, or upcoming if the service needs approval. */
-export function book(
+export async function book(
   db: Db,
   w: WriteScope,
   actor: Actor,
   b: { reservationToken: string; userId: string },
   m: WriteMeta,
-): Appointment {
+): Promise<Appointment> {
   mutating(actor);
   if (actor.role === 'user' && b.userId !== actor.userId)
     throw new AppError('forbidden', 'a user may book only for themselves');
-  const r = usableReservation(db, actor, b.reservationToken, w.now);
+  const r = await usableReservation(db, actor, b.reservationToken, w.now);
   if (r.purpose !== 'book')
     throw new AppError('validation', 'that hold is for a reschedule; use POST /appointments/{id}/reschedule');
   if (r.user_id && r.user_id !== b.userId)
     throw new AppError('validation', 'the hold was made for another user');
-  if (!getUser(db, b.userId)) throw new AppError('validation', `user ${b.userId} not found`);
-  const service = getService(db, r.service_id)!;
-  const provider = getProvider(db, r.provider_id)!;
+  if (!(await getUser(db, b.userId))) throw new AppError('validation', `user ${b.userId} not found`);
+  const service = (await getService(db, r.service_id))!;
+  const provider = (await getProvider(db, r.provider_id))!;
   if (!meetsMinNotice(r.start_at, service.min_notice_minutes, w.now))
     throw new AppError('policy_violation', 'the slot is now inside the minimum notice');
-  const blockers = blockersFor(db, r.provider_id, r.block_start, r.block_end, w.now, {
+  const blockers = await blockersFor(db, r.provider_id, r.block_start, r.block_end, w.now, {
     reservationToken: r.token,
   });
-  const conflict = () =>
+  const conflict = async () =>
     new AppError('slot_taken', 'that timeslot was taken', {
-      alternatives: conflictAlternatives(db, r, w.now, service.price_cents),
+      alternatives: await conflictAlternatives(db, r, w.now, service.price_cents),
     });
-  if (blockers.booked.some((i) => overlaps({ start: r.block_start, end: r.block_end }, i))) throw conflict();
+  if (blockers.booked.some((i) => overlaps({ start: r.block_start, end: r.block_end }, i)))
+    throw await conflict();
   const id = newId();
   const status = service.requires_approval ? 'upcoming' : 'confirmed';
   try {
-    stmt(
+    await stmt(
       db,
       `INSERT INTO appointments (id, user_id, provider_id, service_id, start_at, end_at, block_start, block_end, status,
         price_cents, currency, version, reschedule_count, needs_attention, created_at, updated_at)
@@ -128,11 +137,11 @@ export function book(
       w.now,
     );
   } catch (e) {
-    if (isConstraintError(e)) throw conflict();
+    if (isConstraintError(e)) throw await conflict();
     throw e;
   }
-  consumeReservation(db, r.token, w.now);
-  appendAudit(db, {
+  await consumeReservation(db, r.token, w.now);
+  await appendAudit(db, {
     appointmentId: id,
     action: 'created',
     outcome: 'applied',
@@ -143,7 +152,7 @@ export function book(
     metadata: { status, reservationToken: r.token },
     timestamp: w.now,
   });
-  const appt = reload(db, id);
+  const appt = await reload(db, id);
   if (status === 'confirmed') w.emit('booking.confirmed', { appointment: appt, version: appt.version });
   else
     w.emit('booking.updated', {
@@ -157,21 +166,21 @@ export function book(
   return appt;
 }
 
-export function reschedule(
+export async function reschedule(
   db: Db,
   w: WriteScope,
   actor: Actor,
   id: string,
   b: { reservationToken: string; reason?: string | undefined; appointmentId?: string | undefined },
   m: WriteMeta,
-): Appointment {
+): Promise<Appointment> {
   mutating(actor);
   if (b.appointmentId !== undefined && b.appointmentId !== id)
     throw new AppError('validation', 'appointmentId in the body does not match the path');
-  const a = visibleAppointment(db, actor, id);
+  const a = await visibleAppointment(db, actor, id);
   checkVersion(a, m);
   checkChangeable(a, w.now);
-  const r = usableReservation(db, actor, b.reservationToken, w.now);
+  const r = await usableReservation(db, actor, b.reservationToken, w.now);
   if (r.purpose !== 'reschedule' || r.appointment_id !== id)
     throw new AppError(
       'validation',
@@ -182,28 +191,29 @@ export function reschedule(
       'policy_violation',
       `moves need ${a.min_notice_minutes} minutes' notice before the new time (${iso(r.start_at)})`,
     );
-  const blockers = blockersFor(db, a.provider_id, r.block_start, r.block_end, w.now, {
+  const blockers = await blockersFor(db, a.provider_id, r.block_start, r.block_end, w.now, {
     appointmentId: id,
     reservationToken: r.token,
   });
-  const conflict = () =>
+  const conflict = async () =>
     new AppError('slot_taken', 'that timeslot was taken', {
-      alternatives: conflictAlternatives(db, r, w.now, a.price_cents, id),
+      alternatives: await conflictAlternatives(db, r, w.now, a.price_cents, id),
     });
-  if (blockers.booked.some((i) => overlaps({ start: r.block_start, end: r.block_end }, i))) throw conflict();
+  if (blockers.booked.some((i) => overlaps({ start: r.block_start, end: r.block_end }, i)))
+    throw await conflict();
   try {
-    stmt(
+    await stmt(
       db,
       `UPDATE appointments SET previous_start = start_at, previous_end = end_at, start_at = ?, end_at = ?,
         block_start = ?, block_end = ?, status = 'rescheduled', version = version + 1,
         reschedule_count = reschedule_count + 1, updated_at = ? WHERE id = ?`,
     ).run(r.start_at, r.end_at, r.block_start, r.block_end, w.now, id);
   } catch (e) {
-    if (isConstraintError(e)) throw conflict();
+    if (isConstraintError(e)) throw await conflict();
     throw e;
   }
-  consumeReservation(db, r.token, w.now);
-  appendAudit(db, {
+  await consumeReservation(db, r.token, w.now);
+  await appendAudit(db, {
     appointmentId: id,
     action: 'rescheduled',
     outcome: 'applied',
@@ -216,7 +226,7 @@ export function reschedule(
     newEnd: r.end_at,
     timestamp: w.now,
   });
-  const appt = reload(db, id);
+  const appt = await reload(db, id);
   w.emit('booking.rescheduled', {
     appointment: appt,
     previous: { start: iso(a.start_at), end: iso(a.end_at) },
@@ -229,16 +239,16 @@ export function reschedule(
   return appt;
 }
 
-export function cancel(
+export async function cancel(
   db: Db,
   w: WriteScope,
   actor: Actor,
   id: string,
   b: { reason?: string | undefined; waiveFee?: boolean | undefined },
   m: WriteMeta,
-): CancelResult {
+): Promise<CancelResult> {
   mutating(actor);
-  const a = visibleAppointment(db, actor, id);
+  const a = await visibleAppointment(db, actor, id);
   if (b.waiveFee) {
     staffOnly(actor);
     if (!b.reason?.trim()) throw new AppError('validation', 'waiving the fee needs a reason');
@@ -246,12 +256,12 @@ export function cancel(
   checkVersion(a, m);
   checkChangeable(a, w.now);
   const q = b.waiveFee ? { feeCents: 0, refundCents: a.price_cents } : quote(policyInput(a), w.now);
-  stmt(
+  await stmt(
     db,
     `UPDATE appointments SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?, fee_cents = ?, refund_cents = ?,
       version = version + 1, updated_at = ? WHERE id = ?`,
   ).run(w.now, b.reason ?? null, q.feeCents, q.refundCents, w.now, id);
-  appendAudit(db, {
+  await appendAudit(db, {
     appointmentId: id,
     action: 'cancelled',
     outcome: 'applied',
@@ -264,7 +274,7 @@ export function cancel(
     metadata: { refundCents: q.refundCents, waived: Boolean(b.waiveFee) },
     timestamp: w.now,
   });
-  const appt = reload(db, id);
+  const appt = await reload(db, id);
   w.emit('booking.cancelled', {
     appointment: appt,
     feeCents: q.feeCents,
@@ -276,7 +286,7 @@ export function cancel(
 }
 
 /** Staff actions: confirm (approve), complete, no-show. */
-export function setStatus(
+export async function setStatus(
   db: Db,
   w: WriteScope,
   actor: Actor,
@@ -284,9 +294,9 @@ export function setStatus(
   action: 'confirm' | 'complete' | 'no_show',
   b: { reason?: string | undefined },
   m: WriteMeta,
-): Appointment {
+): Promise<Appointment> {
   staffOnly(actor);
-  const a = visibleAppointment(db, actor, id);
+  const a = await visibleAppointment(db, actor, id);
   checkVersion(a, m);
   if (!isActive(a.status)) throw new AppError('appointment_not_active', `appointment is ${a.status}`);
   let next: Appointment['status'];
@@ -302,12 +312,11 @@ export function setStatus(
       );
     next = action === 'complete' ? 'completed' : 'no_show';
   }
-  stmt(db, 'UPDATE appointments SET status = ?, version = version + 1, updated_at = ? WHERE id = ?').run(
-    next,
-    w.now,
-    id,
-  );
-  appendAudit(db, {
+  await stmt(
+    db,
+    'UPDATE appointments SET status = ?, version = version + 1, updated_at = ? WHERE id = ?',
+  ).run(next, w.now, id);
+  await appendAudit(db, {
     appointmentId: id,
     action: next === 'confirmed' ? 'confirmed' : next,
     outcome: 'applied',
@@ -316,7 +325,7 @@ export function setStatus(
     reason: b.reason ?? null,
     timestamp: w.now,
   });
-  const appt = reload(db, id);
+  const appt = await reload(db, id);
   if (next === 'confirmed') w.emit('booking.confirmed', { appointment: appt, version: appt.version });
   else
     w.emit('booking.updated', {
@@ -331,22 +340,22 @@ export function setStatus(
 }
 
 /** Sets or clears the "needs attention" flag (external busy block collisions). */
-export function setAttention(
+export async function setAttention(
   db: Db,
   w: WriteScope,
   actor: Actor,
   id: string,
   reason: string | null,
-): Appointment {
-  const a = getAppointmentRow(db, id);
+): Promise<Appointment> {
+  const a = await getAppointmentRow(db, id);
   if (!a) throw new AppError('not_found', `appointment ${id} not found`);
   if ((a.needs_attention === 1) === (reason !== null) && a.attention_reason === reason)
     return toAppointment(a);
-  stmt(
+  await stmt(
     db,
     'UPDATE appointments SET needs_attention = ?, attention_reason = ?, version = version + 1, updated_at = ? WHERE id = ?',
   ).run(reason === null ? 0 : 1, reason, w.now, id);
-  appendAudit(db, {
+  await appendAudit(db, {
     appointmentId: id,
     action: reason === null ? 'attention_cleared' : 'attention_flagged',
     outcome: 'applied',
@@ -354,7 +363,7 @@ export function setAttention(
     reason,
     timestamp: w.now,
   });
-  const appt = reload(db, id);
+  const appt = await reload(db, id);
   w.emit('booking.updated', {
     appointmentId: id,
     userId: a.user_id,

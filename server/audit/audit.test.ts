@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sqliteOf } from '../db/open.js';
 import { stmt } from '../db/open.js';
 import { checkInvariants } from '../invariants/check.js';
 import { auth, bookVia, type Harness, makeHarness, slotsOf } from '../testing/harness.js';
@@ -16,10 +17,10 @@ describe('audit log', () => {
   it('is append-only: the database refuses UPDATE and DELETE', async () => {
     const slots = (await slotsOf(h, '2030-01-20')).timeslots;
     await bookVia(h, slots[0].id);
-    expect(() => h.ctx.db.sqlite.prepare("UPDATE audit_entries SET reason = 'x'").run()).toThrow(
+    expect(() => sqliteOf(h.ctx.db).prepare("UPDATE audit_entries SET reason = 'x'").run()).toThrow(
       /append-only/,
     );
-    expect(() => h.ctx.db.sqlite.prepare('DELETE FROM audit_entries').run()).toThrow(/append-only/);
+    expect(() => sqliteOf(h.ctx.db).prepare('DELETE FROM audit_entries').run()).toThrow(/append-only/);
   });
 
   it('chains per appointment; verification finds the first altered entry', async () => {
@@ -46,15 +47,15 @@ describe('audit log', () => {
     expect(trail[1].prevHash).toBe(trail[0].hash);
 
     // someone with file access bypasses the trigger and rewrites history
-    h.ctx.db.sqlite.exec('DROP TRIGGER audit_entries_no_update');
-    stmt(h.ctx.db, "UPDATE audit_entries SET reason = 'rewritten' WHERE id = ?").run(trail[1].id);
+    sqliteOf(h.ctx.db).exec('DROP TRIGGER audit_entries_no_update');
+    await stmt(h.ctx.db, "UPDATE audit_entries SET reason = 'rewritten' WHERE id = ?").run(trail[1].id);
     const bad = await h.app.inject({
       method: 'GET',
       url: '/admin/audit/verify',
       headers: auth(h.tokens.admin),
     });
     expect(bad.json()).toEqual({ ok: false, entries: expect.any(Number), firstBadId: trail[1].id });
-    const check = checkInvariants(h.ctx.db, h.clock.now());
+    const check = await checkInvariants(h.ctx.db, h.clock.now());
     expect(check.ok).toBe(false);
     expect(check.problems.map((p) => p.kind)).toContain('audit_chain');
   });
@@ -85,14 +86,14 @@ describe('audit log', () => {
       headers: auth(h.tokens.staff, { 'idempotency-key': 'c' }),
       payload: {},
     });
-    const entries = stmt<{ id: string }>(
+    const entries = await stmt<{ id: string }>(
       h.ctx.db,
       'SELECT id FROM audit_entries WHERE subject = ? ORDER BY seq',
     ).all(a.id);
     expect(entries).toHaveLength(3);
-    h.ctx.db.sqlite.exec('DROP TRIGGER audit_entries_no_delete');
-    stmt(h.ctx.db, 'DELETE FROM audit_entries WHERE id = ?').run(entries[1].id);
-    expect(verifyAudit(h.ctx.db)).toMatchObject({ ok: false, firstBadId: entries[2].id });
+    sqliteOf(h.ctx.db).exec('DROP TRIGGER audit_entries_no_delete');
+    await stmt(h.ctx.db, 'DELETE FROM audit_entries WHERE id = ?').run(entries[1].id);
+    expect(await verifyAudit(h.ctx.db)).toMatchObject({ ok: false, firstBadId: entries[2].id });
   });
 
   it('admin audit search filters by appointment, action and time, newest first with a cursor', async () => {

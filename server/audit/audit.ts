@@ -93,9 +93,11 @@ function digest(prevHash: string, r: Omit<Row, 'seq' | 'hash' | 'prev_hash'>): s
 }
 
 /** Appends one entry to its subject's chain. Call inside the transaction of the change it records. */
-export function appendAudit(db: Db, input: AuditInput): { id: string; hash: string } {
+export async function appendAudit(db: Db, input: AuditInput): Promise<{ id: string; hash: string }> {
   const subject = input.appointmentId ?? ADMIN_SUBJECT;
-  const last = stmt<{ hash: string }>(
+  // one writer per chain at a time (PostgreSQL; SQLite holds the write lock already)
+  await db.lock(`audit:${subject}`);
+  const last = await stmt<{ hash: string }>(
     db,
     'SELECT hash FROM audit_entries WHERE subject = ? ORDER BY seq DESC LIMIT 1',
   ).get(subject);
@@ -122,7 +124,7 @@ export function appendAudit(db: Db, input: AuditInput): { id: string; hash: stri
     timestamp: input.timestamp,
   };
   const hash = digest(prevHash, row);
-  stmt(
+  await stmt(
     db,
     `INSERT INTO audit_entries (id, subject, appointment_id, action, outcome, actor_id, actor_type, channel,
       request_id, idempotency_key, error_code, reason, previous_start, previous_end, new_start, new_end, fee_cents,
@@ -175,10 +177,10 @@ export function toAuditDto(r: NamedRow): AuditEntry {
   };
 }
 
-export function auditForAppointment(db: Db, appointmentId: string): AuditEntry[] {
-  return stmt<NamedRow>(db, `${NAMED_SELECT} WHERE a.subject = ? ORDER BY a.seq`)
-    .all(appointmentId)
-    .map(toAuditDto);
+export async function auditForAppointment(db: Db, appointmentId: string): Promise<AuditEntry[]> {
+  return (
+    await stmt<NamedRow>(db, `${NAMED_SELECT} WHERE a.subject = ? ORDER BY a.seq`).all(appointmentId)
+  ).map(toAuditDto);
 }
 
 export interface AuditQuery {
@@ -192,7 +194,10 @@ export interface AuditQuery {
 }
 
 /** Newest first; the cursor is the last seq seen. */
-export function searchAudit(db: Db, q: AuditQuery): { items: AuditEntry[]; nextCursor: string | null } {
+export async function searchAudit(
+  db: Db,
+  q: AuditQuery,
+): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
   const where: string[] = [];
   const args: unknown[] = [];
   if (q.actorId) where.push('a.actor_id = ?') && args.push(q.actorId);
@@ -202,7 +207,7 @@ export function searchAudit(db: Db, q: AuditQuery): { items: AuditEntry[]; nextC
   if (q.until !== undefined) where.push('a.timestamp < ?') && args.push(q.until);
   if (q.cursor !== undefined) where.push('a.seq < ?') && args.push(q.cursor);
   const sql = `${NAMED_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.seq DESC LIMIT ?`;
-  const rows = stmt<NamedRow>(db, sql).all(...args, q.limit + 1);
+  const rows = await stmt<NamedRow>(db, sql).all(...args, q.limit + 1);
   const more = rows.length > q.limit;
   const items = rows.slice(0, q.limit).map(toAuditDto);
   return { items, nextCursor: more ? String(items[items.length - 1].seq) : null };
@@ -218,10 +223,10 @@ export interface VerifyResult {
  * Walks every chain (or one subject's) in seq order and recomputes each hash. Any edit to
  * a stored entry, or a removed or reordered one, breaks the chain at that entry.
  */
-export function verifyAudit(db: Db, subject?: string): VerifyResult {
+export async function verifyAudit(db: Db, subject?: string): Promise<VerifyResult> {
   const rows = subject
-    ? stmt<Row>(db, 'SELECT * FROM audit_entries WHERE subject = ? ORDER BY seq').iterate(subject)
-    : stmt<Row>(db, 'SELECT * FROM audit_entries ORDER BY subject, seq').iterate();
+    ? await stmt<Row>(db, 'SELECT * FROM audit_entries WHERE subject = ? ORDER BY seq').all(subject)
+    : await stmt<Row>(db, 'SELECT * FROM audit_entries ORDER BY subject, seq').all();
   const last = new Map<string, string>();
   let entries = 0;
   for (const r of rows) {

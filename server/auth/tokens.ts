@@ -42,19 +42,19 @@ export const toTokenInfo = (r: TokenRow) => ({
   lastUsedAt: isoOrNull(r.last_used_at),
 });
 
-export function insertToken(
+export async function insertToken(
   db: Db,
   now: number,
   b: { name: string; role: Role; userId?: string | null; expiresAt?: number | null },
-): { id: string; token: string } {
+): Promise<{ id: string; token: string }> {
   if (b.role === 'user' && !b.userId) throw new AppError('validation', 'a user token needs userId');
-  if (b.userId && !stmt(db, 'SELECT 1 FROM users WHERE id = ?').get(b.userId))
+  if (b.userId && !(await stmt(db, 'SELECT 1 FROM users WHERE id = ?').get(b.userId)))
     throw new AppError('validation', `user ${b.userId} not found`);
   if (b.expiresAt !== undefined && b.expiresAt !== null && b.expiresAt <= now)
     throw new AppError('validation', 'expiresAt must be in the future');
   const id = newId();
   const token = randomToken('appt_');
-  stmt(
+  await stmt(
     db,
     `INSERT INTO api_tokens (id, name, role, user_id, token_hash, created_at, expires_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -62,14 +62,17 @@ export function insertToken(
   return { id, token };
 }
 
-export function createToken(
+export async function createToken(
   db: Db,
   w: WriteScope,
   actor: Actor,
   b: { name: string; role: Role; userId?: string; expiresAt?: string },
 ) {
-  const created = insertToken(db, w.now, { ...b, expiresAt: b.expiresAt ? Date.parse(b.expiresAt) : null });
-  appendAudit(db, {
+  const created = await insertToken(db, w.now, {
+    ...b,
+    expiresAt: b.expiresAt ? Date.parse(b.expiresAt) : null,
+  });
+  await appendAudit(db, {
     action: 'token.created',
     outcome: 'applied',
     actor,
@@ -79,21 +82,23 @@ export function createToken(
   return created;
 }
 
-export function listTokens(db: Db) {
-  return stmt<TokenRow>(db, 'SELECT * FROM api_tokens ORDER BY created_at DESC').all().map(toTokenInfo);
+export async function listTokens(db: Db) {
+  return (await stmt<TokenRow>(db, 'SELECT * FROM api_tokens ORDER BY created_at DESC').all()).map(
+    toTokenInfo,
+  );
 }
 
-export function revokeToken(db: Db, w: WriteScope, actor: Actor, id: string): void {
-  const r = stmt(db, 'UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(
+export async function revokeToken(db: Db, w: WriteScope, actor: Actor, id: string): Promise<void> {
+  const r = await stmt(db, 'UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(
     w.now,
     id,
   );
   if (r.changes === 0) {
-    if (!stmt(db, 'SELECT 1 FROM api_tokens WHERE id = ?').get(id))
+    if (!(await stmt(db, 'SELECT 1 FROM api_tokens WHERE id = ?').get(id)))
       throw new AppError('not_found', `token ${id} not found`);
     return;
   }
-  appendAudit(db, {
+  await appendAudit(db, {
     action: 'token.revoked',
     outcome: 'applied',
     actor,
@@ -102,18 +107,18 @@ export function revokeToken(db: Db, w: WriteScope, actor: Actor, id: string): vo
   });
 }
 
-export function rotateToken(db: Db, w: WriteScope, actor: Actor, id: string) {
-  const old = stmt<TokenRow>(db, 'SELECT * FROM api_tokens WHERE id = ?').get(id);
+export async function rotateToken(db: Db, w: WriteScope, actor: Actor, id: string) {
+  const old = await stmt<TokenRow>(db, 'SELECT * FROM api_tokens WHERE id = ?').get(id);
   if (!old) throw new AppError('not_found', `token ${id} not found`);
   if (old.revoked_at !== null) throw new AppError('validation', `token ${id} is revoked`);
-  const created = insertToken(db, w.now, {
+  const created = await insertToken(db, w.now, {
     name: old.name,
     role: old.role,
     userId: old.user_id,
     expiresAt: old.expires_at && old.expires_at > w.now ? old.expires_at : null,
   });
-  stmt(db, 'UPDATE api_tokens SET revoked_at = ? WHERE id = ?').run(w.now, id);
-  appendAudit(db, {
+  await stmt(db, 'UPDATE api_tokens SET revoked_at = ? WHERE id = ?').run(w.now, id);
+  await appendAudit(db, {
     action: 'token.rotated',
     outcome: 'applied',
     actor,
@@ -124,14 +129,14 @@ export function rotateToken(db: Db, w: WriteScope, actor: Actor, id: string) {
 }
 
 /** Resolves a bearer token; null when unknown, revoked or expired. */
-export function authenticate(db: Db, token: string, now: number): Principal | null {
+export async function authenticate(db: Db, token: string, now: number): Promise<Principal | null> {
   if (!token || token.length > 200) return null;
-  const r = stmt<TokenRow>(db, 'SELECT * FROM api_tokens WHERE token_hash = ?').get(hashToken(token));
+  const r = await stmt<TokenRow>(db, 'SELECT * FROM api_tokens WHERE token_hash = ?').get(hashToken(token));
   if (!r || r.revoked_at !== null || (r.expires_at !== null && r.expires_at <= now)) return null;
   // last-used is bookkeeping: at most one write a minute per token keeps reads write-free
   if (r.last_used_at === null || r.last_used_at < now - 60_000) {
     try {
-      stmt(db, 'UPDATE api_tokens SET last_used_at = ? WHERE id = ?').run(now, r.id);
+      await stmt(db, 'UPDATE api_tokens SET last_used_at = ? WHERE id = ?').run(now, r.id);
     } catch {
       // a busy database must not fail a read; the next request will try again
     }
@@ -159,12 +164,12 @@ export function actorOf(p: Principal, channel: Channel, requestId?: string, ip?:
 }
 
 /** On first start with no tokens: an admin token written to <data-dir>/admin.token (0600). */
-export function ensureAdminToken(db: Db, dataDir: string, now: number): string | null {
-  const any = stmt(db, "SELECT 1 FROM api_tokens WHERE role = 'admin' LIMIT 1").get();
+export async function ensureAdminToken(db: Db, dataDir: string, now: number): Promise<string | null> {
+  const any = await stmt(db, "SELECT 1 FROM api_tokens WHERE role = 'admin' LIMIT 1").get();
   const file = join(dataDir, 'admin.token');
   if (any && existsSync(file)) return null;
   if (any) return null;
-  const { token } = insertToken(db, now, { name: 'bootstrap admin', role: 'admin' });
+  const { token } = await insertToken(db, now, { name: 'bootstrap admin', role: 'admin' });
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return file;

@@ -22,15 +22,15 @@ function toAlt(
   };
 }
 
-function available(db: Db, p: ProviderRow, s: ServiceRow, day: string, now: number, ex: Exclude) {
-  return computeDay(db, p, s, day, now, ex).slots.filter((x) => x.status === 'available');
+async function available(db: Db, p: ProviderRow, s: ServiceRow, day: string, now: number, ex: Exclude) {
+  return (await computeDay(db, p, s, day, now, ex)).slots.filter((x) => x.status === 'available');
 }
 
 /**
  * The seed's conflict alternatives: free slots within ±60 minutes of the wanted start
  * (nearest first), then the first free slots of the following days.
  */
-export function nearestAlternatives(
+export async function nearestAlternatives(
   db: Db,
   p: ProviderRow,
   s: ServiceRow,
@@ -39,15 +39,15 @@ export function nearestAlternatives(
   basePrice: number,
   ex: Exclude = {},
   max = 5,
-): Alternative[] {
+): Promise<Alternative[]> {
   const day = dayOf(wanted, p.timezone);
-  const near = available(db, p, s, day, now, ex)
+  const near = (await available(db, p, s, day, now, ex))
     .filter((x) => x.start !== wanted && Math.abs(x.start - wanted) <= 60 * MINUTE)
     .sort((a, b) => Math.abs(a.start - wanted) - Math.abs(b.start - wanted) || a.start - b.start)
     .slice(0, 3);
   const out = near.map((x) => toAlt(x, wanted, s, basePrice));
   for (let i = 1; i <= 14 && out.length < max; i++) {
-    const next = available(db, p, s, addDays(day, i), now, ex);
+    const next = await available(db, p, s, addDays(day, i), now, ex);
     // the next day: prefer the same local time, then the nearest to it
     const wantedLocal = DateTime.fromMillis(wanted, { zone: p.timezone });
     const target = DateTime.fromISO(addDays(day, i), { zone: p.timezone })
@@ -61,7 +61,7 @@ export function nearestAlternatives(
 }
 
 /** Quick alternatives from an appointment's details: tomorrow, next available, or a date. */
-export function quickAlternatives(
+export async function quickAlternatives(
   db: Db,
   p: ProviderRow,
   s: ServiceRow,
@@ -72,7 +72,7 @@ export function quickAlternatives(
   date: string | undefined,
   ex: Exclude,
   max = 8,
-): Alternative[] {
+): Promise<Alternative[]> {
   const local = DateTime.fromMillis(currentStart, { zone: p.timezone });
   if (kind === 'tomorrow') {
     // the day after the appointment's own day, nearest to the same local time first
@@ -80,13 +80,13 @@ export function quickAlternatives(
     const target = DateTime.fromISO(day, { zone: p.timezone })
       .set({ hour: local.hour, minute: local.minute })
       .toMillis();
-    return available(db, p, s, day, now, ex)
+    return (await available(db, p, s, day, now, ex))
       .sort((a, b) => Math.abs(a.start - target) - Math.abs(b.start - target) || a.start - b.start)
       .slice(0, max)
       .map((x) => toAlt(x, currentStart, s, basePrice));
   }
   if (kind === 'date') {
-    return available(db, p, s, date!, now, ex)
+    return (await available(db, p, s, date!, now, ex))
       .slice(0, 100)
       .map((x) => toAlt(x, currentStart, s, basePrice));
   }
@@ -94,7 +94,7 @@ export function quickAlternatives(
   const out: Alternative[] = [];
   let day = dayOf(now, p.timezone);
   for (let i = 0; i < Math.min(s.max_advance_days, 120) && out.length < max; i++, day = addDays(day, 1)) {
-    for (const x of available(db, p, s, day, now, ex)) {
+    for (const x of await available(db, p, s, day, now, ex)) {
       if (x.start === currentStart) continue;
       out.push(toAlt(x, currentStart, s, basePrice));
       if (out.length >= max) break;

@@ -29,38 +29,40 @@ const MAX_BLOCK = DAY;
  * holds that are active *and* unexpired at `now` (an expired hold stops blocking at its
  * expiry instant, swept or not), and busy blocks / time off.
  */
-export function blockersFor(
+export async function blockersFor(
   db: Db,
   providerId: string,
   from: number,
   to: number,
   now: number,
   exclude: { appointmentId?: string; reservationToken?: string } = {},
-): Blockers {
-  const booked = stmt<{ id: string; block_start: number; block_end: number }>(
-    db,
-    `SELECT id, block_start, block_end FROM appointments
+): Promise<Blockers> {
+  const booked = (
+    await stmt<{ id: string; block_start: number; block_end: number }>(
+      db,
+      `SELECT id, block_start, block_end FROM appointments
      WHERE provider_id = ? AND block_start < ? AND block_start > ? AND block_end > ?
        AND status IN ('upcoming','confirmed','rescheduled')`,
+    ).all(providerId, to, from - MAX_BLOCK, from)
   )
-    .all(providerId, to, from - MAX_BLOCK, from)
     .filter((r) => r.id !== exclude.appointmentId)
     .map((r) => ({ start: r.block_start, end: r.block_end }));
-  const reserved = stmt<{ token: string; block_start: number; block_end: number }>(
-    db,
-    `SELECT token, block_start, block_end FROM reservations
+  const reserved = (
+    await stmt<{ token: string; block_start: number; block_end: number }>(
+      db,
+      `SELECT token, block_start, block_end FROM reservations
      WHERE provider_id = ? AND block_start < ? AND block_start > ? AND block_end > ?
        AND status = 'active' AND expires_at > ?`,
+    ).all(providerId, to, from - MAX_BLOCK, from, now)
   )
-    .all(providerId, to, from - MAX_BLOCK, from, now)
     .filter((r) => r.token !== exclude.reservationToken)
     .map((r) => ({ start: r.block_start, end: r.block_end }));
-  const blocked = stmt<{ start_at: number; end_at: number }>(
-    db,
-    'SELECT start_at, end_at FROM busy_blocks WHERE provider_id = ? AND start_at < ? AND end_at > ?',
-  )
-    .all(providerId, to, from)
-    .map((r) => ({ start: r.start_at, end: r.end_at }));
+  const blocked = (
+    await stmt<{ start_at: number; end_at: number }>(
+      db,
+      'SELECT start_at, end_at FROM busy_blocks WHERE provider_id = ? AND start_at < ? AND end_at > ?',
+    ).all(providerId, to, from)
+  ).map((r) => ({ start: r.start_at, end: r.end_at }));
   return { booked, reserved, blocked };
 }
 
@@ -79,37 +81,37 @@ export interface DaySlots {
 }
 
 /** The bookable slots of one local day with their status as of `now`. */
-export function computeDay(
+export async function computeDay(
   db: Db,
   provider: ProviderRow,
   service: ServiceRow,
   day: string,
   now: number,
   exclude: { appointmentId?: string; reservationToken?: string } = {},
-): DaySlots {
+): Promise<DaySlots> {
   const shape = serviceShape(service);
   if (!dayInHorizon(day, provider.timezone, shape, now)) return { provider, service, slots: [] };
-  const cands = candidateSlots(day, provider.timezone, providerHours(db, provider.id), shape).filter((c) =>
-    isBookableTime(c.start, shape, now),
+  const cands = candidateSlots(day, provider.timezone, await providerHours(db, provider.id), shape).filter(
+    (c) => isBookableTime(c.start, shape, now),
   );
   const span = daySpan(cands);
   if (!span) return { provider, service, slots: [] };
-  const blockers = blockersFor(db, provider.id, span.start, span.end, now, exclude);
+  const blockers = await blockersFor(db, provider.id, span.start, span.end, now, exclude);
   return { provider, service, slots: cands.map((c) => ({ ...c, status: slotStatus(c, blockers) })) };
 }
 
-export function getAvailability(
+export async function getAvailability(
   db: Db,
   providerId: string,
   serviceId: string,
   date: string,
   now: number,
-): Availability {
+): Promise<Availability> {
   if (!parseDay(date))
     throw new AppError('validation', `date must be a calendar day YYYY-MM-DD, got ${JSON.stringify(date)}`);
-  const provider = requireProvider(db, providerId);
-  const service = requireService(db, providerId, serviceId);
-  const { slots } = computeDay(db, provider, service, date, now);
+  const provider = await requireProvider(db, providerId);
+  const service = await requireService(db, providerId, serviceId);
+  const { slots } = await computeDay(db, provider, service, date, now);
   return {
     providerId,
     serviceId,
@@ -123,13 +125,13 @@ export function getAvailability(
  * Re-derives a client's timeslot id: it must decode, belong to the service, and be one of
  * the slots the server would offer right now (hours, horizon, notice).
  */
-export function resolveTimeslot(
+export async function resolveTimeslot(
   db: Db,
   provider: ProviderRow,
   service: ServiceRow,
   timeslotId: string,
   now: number,
-): Candidate {
+): Promise<Candidate> {
   const dec = decodeTimeslotId(timeslotId);
   if (!dec || dec.serviceId !== service.id)
     throw new AppError(
@@ -147,7 +149,7 @@ export function resolveTimeslot(
     );
   if (!dayInHorizon(day, provider.timezone, shape, now))
     throw new AppError('policy_violation', `that slot is more than ${shape.maxAdvanceDays} days ahead`);
-  const c = candidateSlots(day, provider.timezone, providerHours(db, provider.id), shape).find(
+  const c = candidateSlots(day, provider.timezone, await providerHours(db, provider.id), shape).find(
     (x) => x.start === dec.start,
   );
   if (!c) throw new AppError('validation', 'that timeslot is not within the provider’s working hours');
@@ -155,14 +157,17 @@ export function resolveTimeslot(
 }
 
 /** Finds the slot of a service that starts at an exact instant (for `--to <ISO time>`). */
-export function timeslotAt(
+export async function timeslotAt(
   db: Db,
   provider: ProviderRow,
   service: ServiceRow,
   start: number,
-): Candidate | undefined {
+): Promise<Candidate | undefined> {
   const day = dayOf(start, provider.timezone);
-  return candidateSlots(day, provider.timezone, providerHours(db, provider.id), serviceShape(service)).find(
-    (c) => c.start === start,
-  );
+  return candidateSlots(
+    day,
+    provider.timezone,
+    await providerHours(db, provider.id),
+    serviceShape(service),
+  ).find((c) => c.start === start);
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { sqliteOf } from '../db/open.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -126,12 +127,12 @@ describe.skipIf(!present)('CalDAV push to a real radicale', () => {
   it('book → reschedule → cancel: the calendar holds the right event at each step', async () => {
     const cal = `${base}clinic-${Date.now()}/`;
     await makeCalendar(cal);
-    h.ctx.db.sqlite.prepare('UPDATE providers SET caldav_url = ? WHERE id = ?').run(cal, h.ids.provider);
+    sqliteOf(h.ctx.db).prepare('UPDATE providers SET caldav_url = ? WHERE id = ?').run(cal, h.ids.provider);
     const deps = jobDeps(h);
     const slots = (await slotsOf(h, '2030-01-08')).timeslots;
 
     const a = await bookVia(h, slots[2].id);
-    expect(dispatchOutbox(deps).calendar).toBe(1);
+    expect((await dispatchOutbox(deps)).calendar).toBe(1);
     expect(await syncCalendars(deps)).toMatchObject({ pushed: 1, deleted: 0 });
     expect(await calendarState(cal)).toEqual([
       {
@@ -146,7 +147,7 @@ describe.skipIf(!present)('CalDAV push to a real radicale', () => {
     expect((await syncCalendars(deps)).claimed).toBe(0);
 
     const moved = await rescheduleVia(h, a.id, slots[7].id);
-    dispatchOutbox(deps);
+    await dispatchOutbox(deps);
     expect(await syncCalendars(deps)).toMatchObject({ pushed: 1 });
     const afterMove = await calendarState(cal);
     expect(afterMove).toHaveLength(1);
@@ -157,24 +158,24 @@ describe.skipIf(!present)('CalDAV push to a real radicale', () => {
     const { headers } = caldavTarget(cal);
     expect((await fetch(objectUrl(cal, a.id), { method: 'DELETE', headers })).status).toBe(200);
     await cancelVia(h, a.id);
-    dispatchOutbox(deps);
+    await dispatchOutbox(deps);
     expect(await syncCalendars(deps)).toMatchObject({ deleted: 1 });
     expect(await calendarState(cal)).toEqual([]);
-    const row = h.ctx.db.sqlite.prepare('SELECT status, sequence, last_error FROM calendar_sync').get();
+    const row = sqliteOf(h.ctx.db).prepare('SELECT status, sequence, last_error FROM calendar_sync').get();
     expect(row).toMatchObject({ status: 'deleted', last_error: null });
   });
 
   it('an unreachable or refusing calendar is retried with backoff, then dead-lettered', async () => {
     // a collection that does not exist: radicale answers 409 to a PUT below a missing parent
     const cal = `${base}missing-${Date.now()}/deeper/`;
-    h.ctx.db.sqlite.prepare('UPDATE providers SET caldav_url = ? WHERE id = ?').run(cal, h.ids.provider);
+    sqliteOf(h.ctx.db).prepare('UPDATE providers SET caldav_url = ? WHERE id = ?').run(cal, h.ids.provider);
     const deps = jobDeps(h);
     await bookVia(h, (await slotsOf(h, '2030-01-08')).timeslots[1].id);
-    dispatchOutbox(deps);
+    await dispatchOutbox(deps);
     const retry = { maxAttempts: 2, baseDelayMs: 1000, maxDelayMs: 5000 };
     expect(await syncCalendars(deps, { retry })).toMatchObject({ retried: 1 });
     const row = () =>
-      h.ctx.db.sqlite.prepare('SELECT status, attempts, last_error FROM calendar_sync').get() as Record<
+      sqliteOf(h.ctx.db).prepare('SELECT status, attempts, last_error FROM calendar_sync').get() as Record<
         string,
         unknown
       >;

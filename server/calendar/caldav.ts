@@ -1,6 +1,6 @@
 import { createObject, deleteObject, updateObject } from 'tsdav';
 import { getAppointmentRow, toAppointment } from '../appointments/read.js';
-import { type Db, immediate, stmt } from '../db/open.js';
+import { type Db, stmt } from '../db/open.js';
 import { backoffMs, DEFAULT_RETRY, type JobDeps, type RetryPolicy } from '../notifications/types.js';
 import { caldavObject } from './ics.js';
 import {
@@ -76,12 +76,12 @@ export async function syncCalendars(
   const { db, clock, logger } = deps;
   const retry = opts.retry ?? DEFAULT_RETRY;
   const res: SyncResult = { claimed: 0, pushed: 0, deleted: 0, retried: 0, failed: 0 };
-  const rows = claim(db, clock.now(), opts.limit ?? 50, opts.leaseMs ?? 120_000);
+  const rows = await claim(db, clock.now(), opts.limit ?? 50, opts.leaseMs ?? 120_000);
   res.claimed = rows.length;
   for (const r of rows) {
     try {
-      const row = getAppointmentRow(db, r.appointment_id);
-      const { headers } = caldavTarget(r.target, caldavCredentials(db, r.provider_id));
+      const row = await getAppointmentRow(db, r.appointment_id);
+      const { headers } = caldavTarget(r.target, await caldavCredentials(db, r.provider_id));
       const url = objectUrl(r.target, r.external_uid);
       const common = { url, headers, ...(opts.fetch ? { fetch: opts.fetch } : {}) };
       let version: number;
@@ -109,7 +109,7 @@ export async function syncCalendars(
         status = 'synced';
         res.pushed++;
       }
-      stmt(
+      await stmt(
         db,
         `UPDATE calendar_sync SET status = ?, sequence = ?, attempts = 0, last_error = NULL, updated_at = ?
           WHERE id = ? AND sequence <= ?`,
@@ -117,7 +117,7 @@ export async function syncCalendars(
     } catch (err) {
       const attempts = r.attempts;
       const dead = attempts >= retry.maxAttempts;
-      stmt(
+      await stmt(
         db,
         `UPDATE calendar_sync SET status = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND status = 'pending'`,
       ).run(
@@ -135,18 +135,18 @@ export async function syncCalendars(
 }
 
 /** Takes due rows under a lease (next_attempt_at pushed ahead), one transaction, so two runs never push the same row at once. */
-function claim(db: Db, now: number, limit: number, leaseMs: number): SyncRow[] {
-  return immediate(db, () => {
-    const rows = stmt<SyncRow>(
-      db,
+async function claim(db: Db, now: number, limit: number, leaseMs: number): Promise<SyncRow[]> {
+  return await db.transaction(async (tx) => {
+    const rows = await stmt<SyncRow>(
+      tx,
       `SELECT id, appointment_id, provider_id, target, external_uid, sequence, status, attempts FROM calendar_sync
         WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
     ).all(now, limit);
     const take = stmt(
-      db,
+      tx,
       'UPDATE calendar_sync SET next_attempt_at = ?, attempts = attempts + 1 WHERE id = ?',
     );
-    for (const r of rows) take.run(now + leaseMs, r.id);
+    for (const r of rows) await take.run(now + leaseMs, r.id);
     return rows.map((r) => ({ ...r, attempts: r.attempts + 1 }));
   });
 }

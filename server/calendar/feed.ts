@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import { type AppointmentRow, SELECT_APPT, toAppointment } from '../appointments/read.js';
 import { type Actor, appendAudit } from '../audit/audit.js';
-import { type Db, immediate, stmt } from '../db/open.js';
+import { type Db, stmt } from '../db/open.js';
 import { randomToken } from '../ids.js';
 import type { JobDeps } from '../notifications/types.js';
 import { calendarFor } from './ics.js';
@@ -24,12 +24,13 @@ interface ProviderRow {
  * on, cancelled ones included as STATUS:CANCELLED so subscribed apps drop them. The same
  * builder as `appt export ics` (calendarFor), so UIDs and SEQUENCEs agree everywhere.
  */
-export function providerCalendar(db: Db, providerId: string, now: number): string {
-  const p = stmt<ProviderRow>(db, 'SELECT id, name, timezone, feed_token FROM providers WHERE id = ?').get(
-    providerId,
-  );
+export async function providerCalendar(db: Db, providerId: string, now: number): Promise<string> {
+  const p = await stmt<ProviderRow>(
+    db,
+    'SELECT id, name, timezone, feed_token FROM providers WHERE id = ?',
+  ).get(providerId);
   if (!p) throw new AppError('not_found', `provider ${providerId} not found`);
-  const rows = stmt<AppointmentRow>(
+  const rows = await stmt<AppointmentRow>(
     db,
     `${SELECT_APPT} WHERE a.provider_id = ? AND a.start_at >= ? ORDER BY a.start_at, a.id`,
   ).all(providerId, now - FEED_HISTORY_MS);
@@ -41,26 +42,33 @@ export function providerCalendar(db: Db, providerId: string, now: number): strin
 }
 
 /** The feed behind `?token=`: a wrong or missing token is a 404, so the feed's existence is not disclosed. */
-export function providerFeed(db: Db, providerId: string, token: string | undefined, now: number): string {
-  const p = stmt<{ feed_token: string }>(db, 'SELECT feed_token FROM providers WHERE id = ?').get(providerId);
+export async function providerFeed(
+  db: Db,
+  providerId: string,
+  token: string | undefined,
+  now: number,
+): Promise<string> {
+  const p = await stmt<{ feed_token: string }>(db, 'SELECT feed_token FROM providers WHERE id = ?').get(
+    providerId,
+  );
   const a = Buffer.from(token ?? '');
   const b = Buffer.from(p?.feed_token ?? '');
   if (!p || a.length !== b.length || !timingSafeEqual(a, b))
     throw new AppError('not_found', `no calendar feed for provider ${providerId} with this token`);
-  return providerCalendar(db, providerId, now);
+  return await providerCalendar(db, providerId, now);
 }
 
 /** The ICS export job: `<data-dir>/exports/<providerId>.ics` for every provider, replaced atomically. */
-export function exportIcs(deps: JobDeps): { files: number; dir: string } {
+export async function exportIcs(deps: JobDeps): Promise<{ files: number; dir: string }> {
   const { db, clock, config } = deps;
   const dir = join(config.dataDir, 'exports');
   mkdirSync(dir, { recursive: true });
   const now = clock.now();
-  const ids = stmt<{ id: string }>(db, 'SELECT id FROM providers ORDER BY id').all();
+  const ids = await stmt<{ id: string }>(db, 'SELECT id FROM providers ORDER BY id').all();
   for (const { id } of ids) {
     const file = join(dir, `${id}.ics`);
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, providerCalendar(db, id, now));
+    writeFileSync(tmp, await providerCalendar(db, id, now));
     renameSync(tmp, file);
   }
   return { files: ids.length, dir };
@@ -80,19 +88,26 @@ const feedInfo = (providerId: string, token: string): FeedInfo => ({
 });
 
 /** The subscription details an admin hands to a provider. */
-export function feedFor(db: Db, providerId: string): FeedInfo {
-  const p = stmt<{ feed_token: string }>(db, 'SELECT feed_token FROM providers WHERE id = ?').get(providerId);
+export async function feedFor(db: Db, providerId: string): Promise<FeedInfo> {
+  const p = await stmt<{ feed_token: string }>(db, 'SELECT feed_token FROM providers WHERE id = ?').get(
+    providerId,
+  );
   if (!p) throw new AppError('not_found', `provider ${providerId} not found`);
   return feedInfo(providerId, p.feed_token);
 }
 
 /** A new feed token (the old URL stops working at once), audited like other token changes. */
-export function rotateFeedToken(db: Db, actor: Actor, providerId: string, now: number): FeedInfo {
-  return immediate(db, () => {
-    feedFor(db, providerId);
+export async function rotateFeedToken(
+  db: Db,
+  actor: Actor,
+  providerId: string,
+  now: number,
+): Promise<FeedInfo> {
+  return await db.transaction(async (tx) => {
+    await feedFor(tx, providerId);
     const token = randomToken('feed_', 18);
-    stmt(db, 'UPDATE providers SET feed_token = ? WHERE id = ?').run(token, providerId);
-    appendAudit(db, {
+    await stmt(tx, 'UPDATE providers SET feed_token = ? WHERE id = ?').run(token, providerId);
+    await appendAudit(tx, {
       action: 'feed_token.rotated',
       outcome: 'applied',
       actor,

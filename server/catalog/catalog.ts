@@ -110,43 +110,48 @@ export function serviceShape(r: ServiceRow) {
   };
 }
 
-export function getProvider(db: Db, id: string): ProviderRow | undefined {
-  return stmt<ProviderRow>(db, 'SELECT * FROM providers WHERE id = ?').get(id);
+export async function getProvider(db: Db, id: string): Promise<ProviderRow | undefined> {
+  return await stmt<ProviderRow>(db, 'SELECT * FROM providers WHERE id = ?').get(id);
 }
-export function requireProvider(db: Db, id: string): ProviderRow {
-  const p = getProvider(db, id);
+export async function requireProvider(db: Db, id: string): Promise<ProviderRow> {
+  const p = await getProvider(db, id);
   if (!p) throw new AppError('not_found', `provider ${id} not found`);
   return p;
 }
-export function getService(db: Db, id: string): ServiceRow | undefined {
-  return stmt<ServiceRow>(db, 'SELECT * FROM services WHERE id = ?').get(id);
+export async function getService(db: Db, id: string): Promise<ServiceRow | undefined> {
+  return await stmt<ServiceRow>(db, 'SELECT * FROM services WHERE id = ?').get(id);
 }
-export function requireService(db: Db, providerId: string, serviceId: string): ServiceRow {
-  const s = getService(db, serviceId);
+export async function requireService(db: Db, providerId: string, serviceId: string): Promise<ServiceRow> {
+  const s = await getService(db, serviceId);
   if (!s || s.provider_id !== providerId)
     throw new AppError('not_found', `service ${serviceId} not found for provider ${providerId}`);
   return s;
 }
-export function getUser(db: Db, id: string): UserRow | undefined {
-  return stmt<UserRow>(db, 'SELECT * FROM users WHERE id = ?').get(id);
+export async function getUser(db: Db, id: string): Promise<UserRow | undefined> {
+  return await stmt<UserRow>(db, 'SELECT * FROM users WHERE id = ?').get(id);
 }
 /** `admin`: whether the caller may see the CalDAV URL (see toProvider). */
-export function listProviders(db: Db, o: { admin: boolean }): Provider[] {
-  return stmt<ProviderRow>(db, 'SELECT * FROM providers ORDER BY name, id')
-    .all()
-    .map((r) => toProvider(r, o));
+export async function listProviders(db: Db, o: { admin: boolean }): Promise<Provider[]> {
+  return (await stmt<ProviderRow>(db, 'SELECT * FROM providers ORDER BY name, id').all()).map((r) =>
+    toProvider(r, o),
+  );
 }
-export function listServices(db: Db, providerId: string): Service[] {
-  requireProvider(db, providerId);
-  return stmt<ServiceRow>(db, 'SELECT * FROM services WHERE provider_id = ? ORDER BY title, id')
-    .all(providerId)
-    .map(toService);
+export async function listServices(db: Db, providerId: string): Promise<Service[]> {
+  await requireProvider(db, providerId);
+  return (
+    await stmt<ServiceRow>(db, 'SELECT * FROM services WHERE provider_id = ? ORDER BY title, id').all(
+      providerId,
+    )
+  ).map(toService);
 }
-export function listUsers(db: Db, q: string | undefined, limit: number): User[] {
+export async function listUsers(db: Db, q: string | undefined, limit: number): Promise<User[]> {
   const like = `%${q ?? ''}%`;
-  return stmt<UserRow>(db, 'SELECT * FROM users WHERE name LIKE ? OR email LIKE ? ORDER BY name, id LIMIT ?')
-    .all(like, like, limit)
-    .map(toUser);
+  return (
+    await stmt<UserRow>(
+      db,
+      'SELECT * FROM users WHERE name LIKE ? OR email LIKE ? ORDER BY name, id LIMIT ?',
+    ).all(like, like, limit)
+  ).map(toUser);
 }
 
 export interface HoursRowDb {
@@ -154,25 +159,25 @@ export interface HoursRowDb {
   start_minute: number;
   end_minute: number;
 }
-export function providerHours(db: Db, providerId: string) {
-  return stmt<HoursRowDb>(
-    db,
-    'SELECT weekday, start_minute, end_minute FROM working_hours WHERE provider_id = ? ORDER BY weekday, start_minute',
-  )
-    .all(providerId)
-    .map((h) => ({ weekday: h.weekday, startMinute: h.start_minute, endMinute: h.end_minute }));
+export async function providerHours(db: Db, providerId: string) {
+  return (
+    await stmt<HoursRowDb>(
+      db,
+      'SELECT weekday, start_minute, end_minute FROM working_hours WHERE provider_id = ? ORDER BY weekday, start_minute',
+    ).all(providerId)
+  ).map((h) => ({ weekday: h.weekday, startMinute: h.start_minute, endMinute: h.end_minute }));
 }
 
-function audit(db: Db, w: WriteScope, actor: Actor, action: string, metadata: unknown) {
-  appendAudit(db, { action, outcome: 'applied', actor, metadata, timestamp: w.now });
+async function audit(db: Db, w: WriteScope, actor: Actor, action: string, metadata: unknown) {
+  await appendAudit(db, { action, outcome: 'applied', actor, metadata, timestamp: w.now });
 }
 
-export function createProvider(
+export async function createProvider(
   db: Db,
   w: WriteScope,
   actor: Actor,
   b: Static<typeof CreateProvider>,
-): Provider {
+): Promise<Provider> {
   if (!isValidZone(b.timezone))
     throw new AppError('validation', `unknown IANA time zone ${JSON.stringify(b.timezone)}`);
   if (b.caldavUrl !== undefined && !/^https?:\/\//.test(b.caldavUrl))
@@ -187,12 +192,12 @@ export function createProvider(
     feed_token: randomToken('feed_', 18),
     created_at: w.now,
   };
-  stmt(
+  await stmt(
     db,
     'INSERT INTO providers (id, name, timezone, email, caldav_url, feed_token, created_at) VALUES (@id, @name, @timezone, @email, @caldav_url, @feed_token, @created_at)',
   ).run(row);
-  saveCaldavCredentials(db, row.id, credentialFields(b, split), w.now);
-  audit(db, w, actor, 'provider.created', { providerId: row.id, name: row.name });
+  await saveCaldavCredentials(db, row.id, credentialFields(b, split), w.now);
+  await audit(db, w, actor, 'provider.created', { providerId: row.id, name: row.name });
   return toProvider(row);
 }
 
@@ -212,14 +217,14 @@ function credentialFields(b: CredentialBody, split: { username?: string; passwor
 }
 
 /** Changes a provider's name, contact or CalDAV target. The zone is fixed: stored local hours depend on it. */
-export function updateProvider(
+export async function updateProvider(
   db: Db,
   w: WriteScope,
   actor: Actor,
   id: string,
   b: { name?: string; email?: string | null; caldavUrl?: string | null } & CredentialBody,
-): Provider {
-  const p = requireProvider(db, id);
+): Promise<Provider> {
+  const p = await requireProvider(db, id);
   if (b.caldavUrl && !/^https?:\/\//.test(b.caldavUrl))
     throw new AppError('validation', 'caldavUrl must be an http(s) URL');
   const split = b.caldavUrl ? splitUrlCredentials(b.caldavUrl) : null;
@@ -229,11 +234,12 @@ export function updateProvider(
     email: b.email === undefined ? p.email : b.email,
     caldav_url: b.caldavUrl === undefined ? p.caldav_url : (split?.url ?? null),
   };
-  stmt(db, 'UPDATE providers SET name = @name, email = @email, caldav_url = @caldav_url WHERE id = @id').run(
-    next,
-  );
+  await stmt(
+    db,
+    'UPDATE providers SET name = @name, email = @email, caldav_url = @caldav_url WHERE id = @id',
+  ).run(next);
   // removing the calendar forgets its credentials too
-  saveCaldavCredentials(
+  await saveCaldavCredentials(
     db,
     id,
     b.caldavUrl === null
@@ -241,12 +247,17 @@ export function updateProvider(
       : credentialFields(b, split),
     w.now,
   );
-  audit(db, w, actor, 'provider.updated', { providerId: id, changed: Object.keys(b) });
+  await audit(db, w, actor, 'provider.updated', { providerId: id, changed: Object.keys(b) });
   return toProvider(next);
 }
 
-export function createService(db: Db, w: WriteScope, actor: Actor, b: Static<typeof CreateService>): Service {
-  requireProvider(db, b.providerId);
+export async function createService(
+  db: Db,
+  w: WriteScope,
+  actor: Actor,
+  b: Static<typeof CreateService>,
+): Promise<Service> {
+  await requireProvider(db, b.providerId);
   const row: ServiceRow = {
     id: newId(),
     provider_id: b.providerId,
@@ -264,7 +275,7 @@ export function createService(db: Db, w: WriteScope, actor: Actor, b: Static<typ
     cancel_fee_cents: b.cancellation?.feeCents ?? null,
     created_at: w.now,
   };
-  stmt(
+  await stmt(
     db,
     `INSERT INTO services (id, provider_id, title, duration_minutes, buffer_before_minutes, buffer_after_minutes,
       slot_step_minutes, min_notice_minutes, max_advance_days, price_cents, currency, requires_approval,
@@ -273,7 +284,7 @@ export function createService(db: Db, w: WriteScope, actor: Actor, b: Static<typ
       @slot_step_minutes, @min_notice_minutes, @max_advance_days, @price_cents, @currency, @requires_approval,
       @cancel_free_until_hours_before, @cancel_fee_cents, @created_at)`,
   ).run(row);
-  audit(db, w, actor, 'service.created', {
+  await audit(db, w, actor, 'service.created', {
     serviceId: row.id,
     providerId: row.provider_id,
     title: row.title,
@@ -286,14 +297,14 @@ function hhmm(s: string): number {
   return h * 60 + m;
 }
 
-export function setHours(
+export async function setHours(
   db: Db,
   w: WriteScope,
   actor: Actor,
   providerId: string,
   b: Static<typeof HoursBody>,
 ) {
-  const p = requireProvider(db, providerId);
+  const p = await requireProvider(db, providerId);
   const rows = b.map((h) => ({ weekday: h.weekday, startMinute: hhmm(h.start), endMinute: hhmm(h.end) }));
   for (const r of rows)
     if (r.endMinute <= r.startMinute)
@@ -302,19 +313,19 @@ export function setHours(
   for (let i = 1; i < sorted.length; i++)
     if (sorted[i].weekday === sorted[i - 1].weekday && sorted[i].startMinute < sorted[i - 1].endMinute)
       throw new AppError('validation', `overlapping hours on weekday ${sorted[i].weekday}`);
-  stmt(db, 'DELETE FROM working_hours WHERE provider_id = ?').run(providerId);
+  await stmt(db, 'DELETE FROM working_hours WHERE provider_id = ?').run(providerId);
   const ins = stmt(
     db,
     'INSERT INTO working_hours (id, provider_id, weekday, start_minute, end_minute) VALUES (?, ?, ?, ?, ?)',
   );
-  for (const r of sorted) ins.run(newId(), providerId, r.weekday, r.startMinute, r.endMinute);
-  audit(db, w, actor, 'hours.set', { providerId, hours: b });
+  for (const r of sorted) await ins.run(newId(), providerId, r.weekday, r.startMinute, r.endMinute);
+  await audit(db, w, actor, 'hours.set', { providerId, hours: b });
   w.emit(
     'availability.changed',
     { providerId: p.id, startAt: w.now, endAt: w.now + 400 * 86_400_000 },
     { realtimeOnly: true },
   );
-  return providerHours(db, providerId).map((h) => ({
+  return (await providerHours(db, providerId)).map((h) => ({
     weekday: h.weekday,
     start: fmt(h.startMinute),
     end: fmt(h.endMinute),
@@ -342,14 +353,14 @@ export const toTimeOff = (r: BusyRow) => ({
   reason: r.reason,
 });
 
-export function addTimeOff(
+export async function addTimeOff(
   db: Db,
   w: WriteScope,
   actor: Actor,
   providerId: string,
   b: Static<typeof TimeOffBody>,
 ) {
-  requireProvider(db, providerId);
+  await requireProvider(db, providerId);
   const start = Date.parse(b.start);
   const end = Date.parse(b.end);
   if (!(end > start)) throw new AppError('validation', 'time off end must be after start');
@@ -362,24 +373,36 @@ export function addTimeOff(
     external_id: null,
     reason: b.reason ?? null,
   };
-  stmt(
+  await stmt(
     db,
     `INSERT INTO busy_blocks (id, provider_id, start_at, end_at, source, external_id, reason, created_at)
      VALUES (@id, @provider_id, @start_at, @end_at, @source, @external_id, @reason, ?)`,
   ).run(row, w.now);
-  audit(db, w, actor, 'time_off.added', { providerId, start: b.start, end: b.end, reason: b.reason ?? null });
+  await audit(db, w, actor, 'time_off.added', {
+    providerId,
+    start: b.start,
+    end: b.end,
+    reason: b.reason ?? null,
+  });
   w.emit('availability.changed', { providerId, startAt: start, endAt: end }, { realtimeOnly: true });
   return toTimeOff(row);
 }
 
-export function listTimeOff(db: Db, providerId: string) {
-  requireProvider(db, providerId);
-  return stmt<BusyRow>(db, 'SELECT * FROM busy_blocks WHERE provider_id = ? ORDER BY start_at')
-    .all(providerId)
-    .map(toTimeOff);
+export async function listTimeOff(db: Db, providerId: string) {
+  await requireProvider(db, providerId);
+  return (
+    await stmt<BusyRow>(db, 'SELECT * FROM busy_blocks WHERE provider_id = ? ORDER BY start_at').all(
+      providerId,
+    )
+  ).map(toTimeOff);
 }
 
-export function createUser(db: Db, w: WriteScope, actor: Actor, b: Static<typeof CreateUser>): User {
+export async function createUser(
+  db: Db,
+  w: WriteScope,
+  actor: Actor,
+  b: Static<typeof CreateUser>,
+): Promise<User> {
   const row: UserRow = {
     id: newId(),
     name: b.name,
@@ -387,10 +410,10 @@ export function createUser(db: Db, w: WriteScope, actor: Actor, b: Static<typeof
     phone: b.phone ?? null,
     created_at: w.now,
   };
-  stmt(
+  await stmt(
     db,
     'INSERT INTO users (id, name, email, phone, created_at) VALUES (@id, @name, @email, @phone, @created_at)',
   ).run(row);
-  audit(db, w, actor, 'user.created', { userId: row.id });
+  await audit(db, w, actor, 'user.created', { userId: row.id });
   return toUser(row);
 }

@@ -1,4 +1,4 @@
-import { type Db, stmt } from '../db/open.js';
+import { type Db, stmt } from '../db/port.js';
 
 /**
  * CalDAV credentials are write-only: stored in `provider_credentials`, apart from the
@@ -36,8 +36,8 @@ export function splitUrlCredentials(raw: string): { url: string; username?: stri
   return { url: u.toString(), ...(username ? { username } : {}), ...(password ? { password } : {}) };
 }
 
-export function caldavCredentials(db: Db, providerId: string): CaldavCredentials | null {
-  const r = stmt<{
+export async function caldavCredentials(db: Db, providerId: string): Promise<CaldavCredentials | null> {
+  const r = await stmt<{
     caldav_username: string | null;
     caldav_password: string | null;
     caldav_token: string | null;
@@ -49,15 +49,20 @@ export function caldavCredentials(db: Db, providerId: string): CaldavCredentials
 }
 
 /** Applies the write-only fields that were sent (undefined = unchanged, null = cleared). */
-export function saveCaldavCredentials(db: Db, providerId: string, c: CredentialInput, now: number): void {
+export async function saveCaldavCredentials(
+  db: Db,
+  providerId: string,
+  c: CredentialInput,
+  now: number,
+): Promise<void> {
   if (c.caldavUsername === undefined && c.caldavPassword === undefined && c.caldavToken === undefined) return;
-  const cur = caldavCredentials(db, providerId) ?? { username: null, password: null, token: null };
+  const cur = (await caldavCredentials(db, providerId)) ?? { username: null, password: null, token: null };
   const next = {
     username: c.caldavUsername === undefined ? cur.username : c.caldavUsername,
     password: c.caldavPassword === undefined ? cur.password : c.caldavPassword,
     token: c.caldavToken === undefined ? cur.token : c.caldavToken,
   };
-  stmt(
+  await stmt(
     db,
     `INSERT INTO provider_credentials (provider_id, caldav_username, caldav_password, caldav_token, updated_at)
      VALUES (?, ?, ?, ?, ?)
@@ -83,8 +88,8 @@ export function caldavAuthHeaders(c: CaldavCredentials | null): Record<string, s
  * them inside `caldav_url`, and calendar_sync rows copied that URL. Both are stripped
  * here and the userinfo moves to provider_credentials.
  */
-export function moveUrlCredentials(db: Db, now: number): number {
-  const rows = stmt<{ id: string; caldav_url: string }>(
+export async function moveUrlCredentials(db: Db, now: number): Promise<number> {
+  const rows = await stmt<{ id: string; caldav_url: string }>(
     db,
     "SELECT id, caldav_url FROM providers WHERE caldav_url LIKE '%@%'",
   ).all();
@@ -92,16 +97,21 @@ export function moveUrlCredentials(db: Db, now: number): number {
   for (const r of rows) {
     const s = splitUrlCredentials(r.caldav_url);
     if (s.url === r.caldav_url) continue;
-    db.sqlite.transaction(() => {
-      stmt(db, 'UPDATE providers SET caldav_url = ? WHERE id = ?').run(s.url, r.id);
-      saveCaldavCredentials(
-        db,
+    await db.transaction(async (tx) => {
+      await stmt(tx, 'UPDATE providers SET caldav_url = ? WHERE id = ?').run(s.url, r.id);
+      await saveCaldavCredentials(
+        tx,
         r.id,
         { caldavUsername: s.username ?? null, caldavPassword: s.password ?? null },
         now,
       );
-      stmt(db, 'UPDATE OR IGNORE calendar_sync SET target = ? WHERE target = ?').run(s.url, r.caldav_url);
-    })();
+      // rows already pointing at the bare URL keep theirs (unique per appointment and target)
+      await stmt(
+        tx,
+        `UPDATE calendar_sync SET target = ? WHERE target = ? AND NOT EXISTS
+           (SELECT 1 FROM calendar_sync c2 WHERE c2.appointment_id = calendar_sync.appointment_id AND c2.target = ?)`,
+      ).run(s.url, r.caldav_url, s.url);
+    });
     moved++;
   }
   return moved;

@@ -2,18 +2,17 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import * as schema from './schema.js';
 import { moveUrlCredentials } from '../catalog/credentials.js';
+import type { Db } from './port.js';
+import * as schema from './schema.js';
+import { type Sqlite, SqliteDb } from './sqlite.js';
 
-export type Sqlite = Database.Database;
-export type Orm = BetterSQLite3Database<typeof schema>;
-export interface Db {
-  sqlite: Sqlite;
-  orm: Orm;
-  path: string;
-}
+export type { Db, Queryable, Tx } from './port.js';
+export { isConstraintError, stmt } from './port.js';
+export type { Sqlite } from './sqlite.js';
+export { SqliteDb } from './sqlite.js';
 
 /** Migrations are committed SQL under server/db/migrations; found from src (tests) or dist. */
 export function migrationsFolder(): string {
@@ -23,55 +22,40 @@ export function migrationsFolder(): string {
   throw new Error(`migrations folder not found (looked in ${candidates.join(', ')})`);
 }
 
-/**
- * Opens the database with the pragmas the design requires and applies migrations.
- * `synchronous=FULL`: an acknowledged booking survives power loss.
- * `path` may be ':memory:' for unit tests.
- */
-export function openDb(path: string, opts: { migrate?: boolean; readonly?: boolean } = {}): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new Database(path, { readonly: opts.readonly ?? false });
+function connect(path: string, readonly: boolean): Sqlite {
+  const sqlite = new Database(path, { readonly });
   sqlite.pragma('busy_timeout = 5000');
-  if (!opts.readonly) {
+  if (!readonly) {
     if (path !== ':memory:') sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = FULL');
   }
   sqlite.pragma('foreign_keys = ON');
-  const orm = drizzle(sqlite, { schema });
-  const db = { sqlite, orm, path };
-  if (opts.migrate !== false && !opts.readonly) {
-    migrate(orm, { migrationsFolder: migrationsFolder() });
-    moveUrlCredentials(db, Date.now());
-  }
+  return sqlite;
+}
+
+/**
+ * Opens the SQLite database with the pragmas the design requires and applies migrations.
+ * `synchronous=FULL`: an acknowledged booking survives power loss.
+ * `path` may be ':memory:' for unit tests.
+ */
+export async function openDb(
+  path: string,
+  opts: { migrate?: boolean; readonly?: boolean } = {},
+): Promise<Db> {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const readonly = opts.readonly ?? false;
+  const sqlite = connect(path, readonly);
+  if (opts.migrate !== false && !readonly)
+    migrate(drizzle(sqlite, { schema }), { migrationsFolder: migrationsFolder() });
+  // a second connection for reads outside transactions (see SqliteDb); WAL makes it cheap
+  const reader = path !== ':memory:' && !readonly ? connect(path, true) : undefined;
+  const db = new SqliteDb(sqlite, path, reader);
+  if (opts.migrate !== false && !readonly) await moveUrlCredentials(db, Date.now());
   return db;
 }
 
-/**
- * Runs `fn` inside one `BEGIN IMMEDIATE` transaction: the write lock is taken up front so
- * a check-and-write cannot interleave with another process's. `fn` must be synchronous —
- * never pass an async callback here.
- */
-export function immediate<T>(db: Db, fn: () => T): T {
-  return db.sqlite.transaction(fn).immediate();
-}
-
-export function isConstraintError(e: unknown): boolean {
-  return (
-    typeof e === 'object' &&
-    e !== null &&
-    String((e as { code?: string }).code).startsWith('SQLITE_CONSTRAINT')
-  );
-}
-
-const cache = new WeakMap<Sqlite, Map<string, Database.Statement>>();
-/**
- * A prepared statement, cached per connection. Hot paths use these (placeholders, no
- * query builder): drizzle's builder costs ~40% per call on this machine.
- */
-export function stmt<R = any>(db: Db, sql: string): Database.Statement<unknown[], R> {
-  let m = cache.get(db.sqlite);
-  if (!m) cache.set(db.sqlite, (m = new Map()));
-  let s = m.get(sql);
-  if (!s) m.set(sql, (s = db.sqlite.prepare(sql)));
-  return s as Database.Statement<unknown[], R>;
+/** The SQLite connection behind a database, for SQLite-only work (backup, pragmas, tests). */
+export function sqliteOf(db: Db): Sqlite {
+  if (db instanceof SqliteDb) return db.sqlite;
+  throw new Error(`this needs the SQLite backend (the database is ${db.dialect})`);
 }

@@ -80,8 +80,8 @@ export interface DemoOptions {
   seed?: number;
 }
 
-export function isEmpty(ctx: AppContext): boolean {
-  return !stmt(ctx.db, 'SELECT 1 FROM providers LIMIT 1').get();
+export async function isEmpty(ctx: AppContext): Promise<boolean> {
+  return !(await stmt(ctx.db, 'SELECT 1 FROM providers LIMIT 1').get());
 }
 
 /**
@@ -90,63 +90,81 @@ export function isEmpty(ctx: AppContext): boolean {
  * reschedules). It goes through the real domain functions, so every row has its audit
  * chain; demo events are marked delivered so nobody is mailed about made-up bookings.
  */
-export function seedDemo(
+export async function seedDemo(
   ctx: AppContext,
   opts: DemoOptions = {},
-): { providers: number; users: number; appointments: number } {
+): Promise<{ providers: number; users: number; appointments: number }> {
   const customers = opts.customers ?? 200;
   const target = opts.appointments ?? 2000;
   const rand = rng(opts.seed ?? 42);
   const realNow = ctx.clock.now();
   const clock = new ManualClock(realNow);
-  const sctx = { ...ctx, clock };
+  const clockOnly = clock;
   const staff: Actor = { id: 'demo-seed', type: 'staff', role: 'staff', channel: 'system' };
   const admin: Actor = { id: 'demo-seed', type: 'admin', role: 'admin', channel: 'system' };
   let made = 0;
-  ctx.db.sqlite.transaction(() => {
-    const provs = [
+  // One outer transaction (one commit for ~2,000 bookings); each step is a nested write
+  // (a savepoint), so a refused demo move rolls back alone.
+  await ctx.db.transaction(async (tx) => {
+    const sctx = { ...ctx, db: tx, clock: clockOnly };
+    const provs = [];
+    for (const p of [
       { name: 'Dr. Rivera (Dental)', timezone: 'America/New_York', email: 'rivera@clinic.example' },
       { name: 'Harbour Physio', timezone: 'Europe/London', email: 'desk@harbourphysio.example' },
       { name: 'Kauri Hair Studio', timezone: 'Pacific/Auckland', email: 'hello@kauri.example' },
       { name: 'Berlin Vision Care', timezone: 'Europe/Berlin', email: 'termine@vision.example' },
-    ].map((p) => write(sctx, (w) => createProvider(ctx.db, w, admin, p)));
-    const services = provs.flatMap((p, i) => [
-      write(sctx, (w) =>
-        createService(ctx.db, w, admin, {
-          providerId: p.id,
-          title: ['Check-up', 'Assessment', 'Haircut', 'Eye exam'][i],
-          durationMinutes: 30,
-          priceCents: [6000, 5500, 4500, 7000][i],
-          currency: ['USD', 'GBP', 'NZD', 'EUR'][i],
-          cancellation: { freeUntilHoursBefore: 24, feeCents: 2000 },
-        }),
-      ),
-      write(sctx, (w) =>
-        createService(ctx.db, w, admin, {
-          providerId: p.id,
-          title: ['Cleaning', 'Treatment', 'Colour', 'Contact lens fitting'][i],
-          durationMinutes: 60,
-          slotStepMinutes: 30,
-          bufferAfterMinutes: 10,
-          priceCents: [12000, 9000, 11000, 9500][i],
-          currency: ['USD', 'GBP', 'NZD', 'EUR'][i],
-          minNoticeMinutes: 60,
-          cancellation: { freeUntilHoursBefore: 48, feeCents: 4000 },
-        }),
-      ),
-    ]);
+    ])
+      provs.push(await write(sctx, async (w) => await createProvider(w.db, w, admin, p)));
+    const services = [];
+    for (const [i, p] of provs.entries()) {
+      services.push(
+        await write(
+          sctx,
+          async (w) =>
+            await createService(w.db, w, admin, {
+              providerId: p.id,
+              title: ['Check-up', 'Assessment', 'Haircut', 'Eye exam'][i],
+              durationMinutes: 30,
+              priceCents: [6000, 5500, 4500, 7000][i],
+              currency: ['USD', 'GBP', 'NZD', 'EUR'][i],
+              cancellation: { freeUntilHoursBefore: 24, feeCents: 2000 },
+            }),
+        ),
+      );
+      services.push(
+        await write(
+          sctx,
+          async (w) =>
+            await createService(w.db, w, admin, {
+              providerId: p.id,
+              title: ['Cleaning', 'Treatment', 'Colour', 'Contact lens fitting'][i],
+              durationMinutes: 60,
+              slotStepMinutes: 30,
+              bufferAfterMinutes: 10,
+              priceCents: [12000, 9000, 11000, 9500][i],
+              currency: ['USD', 'GBP', 'NZD', 'EUR'][i],
+              minNoticeMinutes: 60,
+              cancellation: { freeUntilHoursBefore: 48, feeCents: 4000 },
+            }),
+        ),
+      );
+    }
     for (const p of provs) {
       const hours = [1, 2, 3, 4, 5].map((d) => ({ weekday: d, start: '09:00', end: '17:00' }));
       hours.push({ weekday: 6, start: '10:00', end: '14:00' });
-      write(sctx, (w) => setHours(ctx.db, w, admin, p.id, hours));
+      await write(sctx, async (w) => await setHours(w.db, w, admin, p.id, hours));
     }
-    const users = Array.from({ length: customers }, (_, i) => {
+    const users = [];
+    for (let i = 0; i < customers; i++) {
       const name = `${FIRST[i % FIRST.length]} ${LAST[Math.floor(i / FIRST.length) % LAST.length]}${i >= 400 ? ` ${i}` : ''}`;
       const email = `${name.toLowerCase().replace(/[^a-z]+/g, '.')}.${i}@example.com`;
-      return write(sctx, (w) =>
-        createUser(ctx.db, w, admin, { name, email, phone: `+1 555 ${String(1000 + i)}` }),
+      users.push(
+        await write(
+          sctx,
+          async (w) => await createUser(w.db, w, admin, { name, email, phone: `+1 555 ${String(1000 + i)}` }),
+        ),
       );
-    });
+    }
 
     // Walk the days from 60 back to 30 ahead and fill a share of each provider's slots.
     const perDay = target / (70 * provs.length); // 78 working days in 91 (no Sundays), less slots lost to clashes
@@ -156,14 +174,14 @@ export function seedDemo(
         const taken: { s: number; e: number }[] = [];
         let wanted = Math.floor(perDay + rand());
         for (let attempt = 0; wanted > 0 && attempt < 20 && made < target; attempt++) {
-          const svcRow = getService(
-            ctx.db,
+          const svcRow = (await getService(
+            tx,
             services[services.findIndex((s) => s.providerId === p.id) + (rand() < 0.6 ? 0 : 1)].id,
-          )!;
+          ))!;
           const cands = candidateSlots(
             day,
             p.timezone,
-            providerHours(ctx.db, p.id),
+            await providerHours(tx, p.id),
             serviceShape(svcRow),
           ).filter((c) => !taken.some((t) => c.blockStart < t.e && t.s < c.blockEnd));
           if (cands.length === 0) break;
@@ -175,23 +193,27 @@ export function seedDemo(
           taken.push({ s: slot.blockStart, e: slot.blockEnd });
           let appt: Appointment;
           try {
-            const hold = write(sctx, (w) =>
-              createReservation(
-                ctx.db,
-                w,
-                staff,
-                { providerId: p.id, serviceId: svcRow.id, timeslotId: slot.id, userId: user.id },
-                90,
-              ),
+            const hold = await write(
+              sctx,
+              async (w) =>
+                await createReservation(
+                  w.db,
+                  w,
+                  staff,
+                  { providerId: p.id, serviceId: svcRow.id, timeslotId: slot.id, userId: user.id },
+                  90,
+                ),
             );
-            appt = write(sctx, (w) =>
-              book(
-                ctx.db,
-                w,
-                staff,
-                { reservationToken: hold.reservationToken, userId: user.id },
-                { idempotencyKey: `demo-${made}` },
-              ),
+            appt = await write(
+              sctx,
+              async (w) =>
+                await book(
+                  w.db,
+                  w,
+                  staff,
+                  { reservationToken: hold.reservationToken, userId: user.id },
+                  { idempotencyKey: `demo-${made}` },
+                ),
             );
           } catch {
             continue; // taken by an earlier demo move: pick another slot
@@ -207,8 +229,9 @@ export function seedDemo(
                 Math.min(realNow, slot.start - Math.floor(rand() * 3 * DAY) - 3_600_000),
               ),
             );
-            write(sctx, (w) =>
-              cancel(ctx.db, w, staff, appt.id, { reason: 'customer called to cancel' }, {}),
+            await write(
+              sctx,
+              async (w) => await cancel(w.db, w, staff, appt.id, { reason: 'customer called to cancel' }, {}),
             );
             taken.pop();
           } else if (roll < 0.18 && slot.start - DAY > bookedAt) {
@@ -219,29 +242,33 @@ export function seedDemo(
             const options = candidateSlots(
               nextDay,
               p.timezone,
-              providerHours(ctx.db, p.id),
+              await providerHours(tx, p.id),
               serviceShape(svcRow),
             ).filter((c) => c.start > moveAt + 3_600_000 && c.start !== slot.start);
             for (const o of options.slice(0, 6)) {
               try {
-                const h = write(sctx, (w) =>
-                  createReservation(
-                    ctx.db,
-                    w,
-                    staff,
-                    { providerId: p.id, serviceId: svcRow.id, timeslotId: o.id, appointmentId: appt.id },
-                    90,
-                  ),
+                const h = await write(
+                  sctx,
+                  async (w) =>
+                    await createReservation(
+                      w.db,
+                      w,
+                      staff,
+                      { providerId: p.id, serviceId: svcRow.id, timeslotId: o.id, appointmentId: appt.id },
+                      90,
+                    ),
                 );
-                write(sctx, (w) =>
-                  reschedule(
-                    ctx.db,
-                    w,
-                    staff,
-                    appt.id,
-                    { reservationToken: h.reservationToken, reason: 'customer asked to move' },
-                    {},
-                  ),
+                await write(
+                  sctx,
+                  async (w) =>
+                    await reschedule(
+                      w.db,
+                      w,
+                      staff,
+                      appt.id,
+                      { reservationToken: h.reservationToken, reason: 'customer asked to move' },
+                      {},
+                    ),
                 );
                 taken.push({ s: o.blockStart, e: o.blockEnd });
                 break;
@@ -251,15 +278,19 @@ export function seedDemo(
             }
           } else if (isPast) {
             clock.set(Math.max(slot.start, Math.min(realNow, slot.end + 60_000)));
-            write(sctx, (w) =>
-              setStatus(ctx.db, w, staff, appt.id, rand() < 0.93 ? 'complete' : 'no_show', {}, {}),
+            await write(
+              sctx,
+              async (w) =>
+                await setStatus(w.db, w, staff, appt.id, rand() < 0.93 ? 'complete' : 'no_show', {}, {}),
             );
           }
         }
       }
     }
-    stmt(ctx.db, "UPDATE outbox SET status = 'done', processed_at = ? WHERE status = 'pending'").run(realNow);
+    await stmt(tx, "UPDATE outbox SET status = 'done', processed_at = ? WHERE status = 'pending'").run(
+      realNow,
+    );
     // holds used by the seed are consumed; none is left active
-  })();
+  });
   return { providers: 4, users: customers, appointments: made };
 }

@@ -66,7 +66,7 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { ctx: AppContex
     const access = req.routeOptions.config?.access ?? 'open';
     if (access === 'open' || access === 'signed') return;
     const token = bearer(req);
-    const p = token ? authenticate(ctx.db, token, ctx.clock.now()) : null;
+    const p = token ? await authenticate(ctx.db, token, ctx.clock.now()) : null;
     if (!p) {
       // The brake slows down guessing from one address, and only guessing: a request whose
       // token is valid is never refused for other requests' failures (behind a proxy every

@@ -108,16 +108,18 @@ describe('holds', () => {
     h.clock.advance(1);
     expect((await slotsOf(h, DAY)).timeslots[0].status).toBe('available');
     expect((await hold(h.tokens.bob, { timeslotId: slots[0].id })).statusCode).toBe(201);
-    expect(checkInvariants(h.ctx.db, h.clock.now()).ok).toBe(true);
+    expect((await checkInvariants(h.ctx.db, h.clock.now())).ok).toBe(true);
   });
 
   it('the sweeper marks lapsed holds expired', async () => {
     const slots = (await slotsOf(h, DAY)).timeslots;
     await hold(h.tokens.alice, { timeslotId: slots[1].id });
     h.clock.advance(91_000);
-    expect(checkInvariants(h.ctx.db, h.clock.now()).problems.map((p) => p.kind)).toEqual(['stale_hold']);
-    expect(write(h.ctx, (w) => sweepExpired(h.ctx.db, w))).toBe(1);
-    expect(checkInvariants(h.ctx.db, h.clock.now()).ok).toBe(true);
+    expect((await checkInvariants(h.ctx.db, h.clock.now())).problems.map((p) => p.kind)).toEqual([
+      'stale_hold',
+    ]);
+    expect(await write(h.ctx, async (w) => await sweepExpired(w.db, w))).toBe(1);
+    expect((await checkInvariants(h.ctx.db, h.clock.now())).ok).toBe(true);
   });
 
   it('release: 204, the slot frees, other users cannot release it (404)', async () => {
@@ -253,7 +255,7 @@ describe('book, reschedule, cancel', () => {
       'cancelled',
     ]);
     expect(audit.json().items[1].previousSlot.start).toBe(slots[0].start);
-    expect(checkInvariants(h.ctx.db, h.clock.now()).ok).toBe(true);
+    expect((await checkInvariants(h.ctx.db, h.clock.now())).ok).toBe(true);
   });
 
   it('cancelling outside the free window is free; staff may waive a fee only with a reason', async () => {

@@ -155,8 +155,8 @@ describe('fuzzed requests against every endpoint', () => {
       `fuzz: ${routes.length} routes, ${responses.total} requests, by status ${JSON.stringify(Object.fromEntries(responses.byStatus))}`,
     );
     // the sweeper is a job (not running in the harness): let it catch up as it would
-    write(h.ctx, (w) => sweepExpired(h.ctx.db, w, 100_000));
-    const problems = checkInvariants(h.ctx.db, h.clock.now(), { holdGraceMs: 5_000 });
+    await write(h.ctx, async (w) => await sweepExpired(w.db, w, 100_000));
+    const problems = await checkInvariants(h.ctx.db, h.clock.now(), { holdGraceMs: 5_000 });
     expect(problems).toEqual({ ok: true, problems: [] });
     expect(responses.total).toBeGreaterThanOrEqual(RUNS);
     // the generator must reach past validation often enough to mean something

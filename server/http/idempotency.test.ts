@@ -10,7 +10,8 @@ afterEach(async () => {
   await h.close();
 });
 
-const count = (sql: string, ...args: unknown[]) => (stmt(h.ctx.db, sql).get(...args) as { n: number }).n;
+const count = async (sql: string, ...args: unknown[]) =>
+  ((await stmt(h.ctx.db, sql).get(...args)) as { n: number }).n;
 
 async function cancel(
   id: string,
@@ -37,9 +38,9 @@ describe('Idempotency-Key (Stripe semantics)', () => {
     expect(second.body).toBe(first.body);
     expect(second.headers['idempotent-replayed']).toBe('true');
     expect(
-      count("SELECT COUNT(*) n FROM audit_entries WHERE subject = ? AND action = 'cancelled'", a.id),
+      await count("SELECT COUNT(*) n FROM audit_entries WHERE subject = ? AND action = 'cancelled'", a.id),
     ).toBe(1);
-    expect(count("SELECT COUNT(*) n FROM outbox WHERE topic = 'booking.cancelled'")).toBe(1);
+    expect(await count("SELECT COUNT(*) n FROM outbox WHERE topic = 'booking.cancelled'")).toBe(1);
   });
 
   it('key in the body works like the header; header and body must agree', async () => {
@@ -96,7 +97,7 @@ describe('Idempotency-Key (Stripe semantics)', () => {
     const b = await bookVia(h, slots[6].id, { token: h.tokens.alice });
     const body = {};
     const { fingerprint } = await import('../idempotency/idempotency.js');
-    stmt(
+    await stmt(
       h.ctx.db,
       `INSERT INTO idempotency_keys (actor_id, key, method, route, fingerprint, state, created_at, locked_until, expires_at)
        VALUES (?, 'busy', 'POST', '/appointments/:id/cancel', ?, 'in_flight', ?, ?, ?)`,
@@ -138,7 +139,7 @@ describe('Idempotency-Key (Stripe semantics)', () => {
     expect(r1.statusCode).toBe(412);
     expect(r2.body).toBe(r1.body);
     expect(
-      count("SELECT COUNT(*) n FROM audit_entries WHERE subject = ? AND outcome = 'rejected'", a.id),
+      await count("SELECT COUNT(*) n FROM audit_entries WHERE subject = ? AND outcome = 'rejected'", a.id),
     ).toBe(1);
   });
 
@@ -174,8 +175,8 @@ describe('Idempotency-Key (Stripe semantics)', () => {
     });
     expect(b3.statusCode).toBe(404);
     expect(b3.json().code).toBe('reservation_not_found');
-    expect(count('SELECT COUNT(*) n FROM appointments WHERE start_at = ?', Date.parse(slots[10].start))).toBe(
-      1,
-    );
+    expect(
+      await count('SELECT COUNT(*) n FROM appointments WHERE start_at = ?', Date.parse(slots[10].start)),
+    ).toBe(1);
   });
 });

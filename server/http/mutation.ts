@@ -22,7 +22,7 @@ export interface MutationSpec<T> {
   /** audit action for refused attempts (book / reschedule / cancel); none for holds */
   auditAs?: string;
   appointmentId?: string;
-  run: (w: WriteScope, meta: WriteMeta) => T;
+  run: (w: WriteScope, meta: WriteMeta) => Promise<T>;
   headers?: (result: T) => Record<string, string>;
 }
 
@@ -52,7 +52,7 @@ export function parseIfMatch(req: FastifyRequest): number | undefined {
  * auth (hook) → idempotency lookup (a stored response is replayed before anything else)
  * → If-Match and the domain, in one transaction that also stores the response.
  */
-export function runMutation<T>(
+export async function runMutation<T>(
   ctx: AppContext,
   req: FastifyRequest,
   reply: FastifyReply,
@@ -74,7 +74,7 @@ export function runMutation<T>(
       }
     : null;
   if (idem) {
-    const found = beginIdempotent(ctx.db, idem, ctx.clock.now());
+    const found = await beginIdempotent(ctx.db, idem, ctx.clock.now());
     if (found.replay) {
       reply.header('idempotent-replayed', 'true');
       for (const [h, v] of Object.entries(found.replay.headers)) reply.header(h, v);
@@ -85,12 +85,12 @@ export function runMutation<T>(
   try {
     meta.ifMatch = parseIfMatch(req);
     let headers: Record<string, string> = {};
-    const body = write(ctx, (w) => {
-      const result = spec.run(w, meta);
+    const body = await write(ctx, async (w) => {
+      const result = await spec.run(w, meta);
       const text = JSON.stringify(result);
       headers = spec.headers?.(result) ?? {};
       if (idem)
-        completeIdempotent(ctx.db, idem, {
+        await completeIdempotent(w.db, idem, {
           statusCode: spec.status,
           body: text,
           contentType: JSON_TYPE,
@@ -103,11 +103,11 @@ export function runMutation<T>(
   } catch (err) {
     if (err instanceof AppError) {
       const text = problemBody(err);
-      write(ctx, (w) => {
+      await write(ctx, async (w) => {
         if (spec.auditAs)
-          auditRejection(ctx.db, w, req.actor, spec.auditAs, spec.appointmentId ?? null, err, meta);
+          await auditRejection(w.db, w, req.actor, spec.auditAs, spec.appointmentId ?? null, err, meta);
         if (idem)
-          completeIdempotent(ctx.db, idem, {
+          await completeIdempotent(w.db, idem, {
             statusCode: err.status,
             body: text,
             contentType: PROBLEM_TYPE,
@@ -116,7 +116,7 @@ export function runMutation<T>(
       });
       return reply.code(err.status).type(PROBLEM_TYPE).send(text);
     }
-    if (idem) abandonIdempotent(ctx.db, idem);
+    if (idem) await abandonIdempotent(ctx.db, idem);
     throw err;
   }
 }

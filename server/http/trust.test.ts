@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { sqliteOf } from '../db/open.js';
 import { maskedConfig, testConfig } from '../config.js';
 import { signApiRequest } from '../realtime/protocol.js';
 import { auth, bookVia, type Harness, makeHarness, slotsOf } from '../testing/harness.js';
@@ -48,7 +49,7 @@ describe('12.1 secrets in responses', () => {
     expect(patched.statusCode).toBe(200);
     expect(patched.body).not.toMatch(/s3cret-pass|bearer-xyz/);
     // stored apart from the provider row
-    const stored = h.ctx.db.sqlite
+    const stored = sqliteOf(h.ctx.db)
       .prepare(
         'SELECT caldav_username, caldav_password, caldav_token FROM provider_credentials WHERE provider_id = ?',
       )
@@ -58,7 +59,7 @@ describe('12.1 secrets in responses', () => {
       caldav_password: 's3cret-pass',
       caldav_token: 'bearer-xyz',
     });
-    const row = h.ctx.db.sqlite.prepare('SELECT caldav_url FROM providers WHERE id = ?').get(id) as {
+    const row = sqliteOf(h.ctx.db).prepare('SELECT caldav_url FROM providers WHERE id = ?').get(id) as {
       caldav_url: string;
     };
     expect(row.caldav_url).toBe('https://cal.example.com/dav/clinic/');
@@ -93,11 +94,11 @@ describe('12.1 secrets in responses', () => {
 
   it('a provider stored with credentials in its URL has them moved out on start-up', async () => {
     h = await makeHarness();
-    h.ctx.db.sqlite
+    sqliteOf(h.ctx.db)
       .prepare('UPDATE providers SET caldav_url = ? WHERE id = ?')
       .run('https://legacy:legacy-pass@cal.example.com/c/', h.ids.provider);
     const { moveUrlCredentials } = await import('../catalog/credentials.js');
-    expect(moveUrlCredentials(h.ctx.db, h.clock.now())).toBe(1);
+    expect(await moveUrlCredentials(h.ctx.db, h.clock.now())).toBe(1);
     const r = await h.app.inject({ method: 'GET', url: '/providers', headers: auth(h.tokens.admin) });
     expect(r.body).not.toContain('legacy-pass');
     expect(r.body).toContain('https://cal.example.com/c/');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../../shared/errors.js';
-import { type Db, immediate, stmt } from '../db/open.js';
+import { type Db, stmt } from '../db/open.js';
 
 /** Keys are kept 24 h (published in the OpenAPI document). */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -56,13 +56,13 @@ interface KeyRow {
  * Claims a key or finds its stored response. Same key + same request → the stored response
  * (replayed byte for byte); + another request → 422; while the first is in flight → 409.
  */
-export function beginIdempotent(
+export async function beginIdempotent(
   db: Db,
   r: IdemRequest,
   now: number,
-): { replay: StoredResponse } | { replay: null } {
-  return immediate(db, () => {
-    const row = stmt<KeyRow>(db, 'SELECT * FROM idempotency_keys WHERE actor_id = ? AND key = ?').get(
+): Promise<{ replay: StoredResponse } | { replay: null }> {
+  return await db.transaction(async (tx) => {
+    const row = await stmt<KeyRow>(tx, 'SELECT * FROM idempotency_keys WHERE actor_id = ? AND key = ?').get(
       r.actorId,
       r.key,
     );
@@ -87,8 +87,8 @@ export function beginIdempotent(
           'a request with this Idempotency-Key is still being processed; retry shortly',
         );
     }
-    stmt(
-      db,
+    await stmt(
+      tx,
       `INSERT INTO idempotency_keys (actor_id, key, method, route, fingerprint, state, created_at, locked_until, expires_at)
        VALUES (?, ?, ?, ?, ?, 'in_flight', ?, ?, ?)
        ON CONFLICT (actor_id, key) DO UPDATE SET method = excluded.method, route = excluded.route,
@@ -109,8 +109,8 @@ export function beginIdempotent(
 }
 
 /** Stores the response. Call inside the transaction of the effect so both commit together. */
-export function completeIdempotent(db: Db, r: IdemRequest, res: StoredResponse): void {
-  stmt(
+export async function completeIdempotent(db: Db, r: IdemRequest, res: StoredResponse): Promise<void> {
+  await stmt(
     db,
     `UPDATE idempotency_keys SET state = 'done', status_code = ?, body = ?, content_type = ?, headers = ?
      WHERE actor_id = ? AND key = ?`,
@@ -118,13 +118,13 @@ export function completeIdempotent(db: Db, r: IdemRequest, res: StoredResponse):
 }
 
 /** Frees a claim after a failure that must not be replayed (5xx): the client may retry. */
-export function abandonIdempotent(db: Db, r: IdemRequest): void {
-  stmt(db, "DELETE FROM idempotency_keys WHERE actor_id = ? AND key = ? AND state = 'in_flight'").run(
+export async function abandonIdempotent(db: Db, r: IdemRequest): Promise<void> {
+  await stmt(db, "DELETE FROM idempotency_keys WHERE actor_id = ? AND key = ? AND state = 'in_flight'").run(
     r.actorId,
     r.key,
   );
 }
 
-export function pruneIdempotency(db: Db, now: number): number {
-  return stmt(db, 'DELETE FROM idempotency_keys WHERE expires_at <= ?').run(now).changes;
+export async function pruneIdempotency(db: Db, now: number): Promise<number> {
+  return (await stmt(db, 'DELETE FROM idempotency_keys WHERE expires_at <= ?').run(now)).changes;
 }

@@ -8,9 +8,13 @@ import { type Db, stmt } from '../db/open.js';
  * holds still marked active past their expiry (beyond a sweeper's grace), audit chains
  * that do not verify, and active appointments whose creation is not in the audit log.
  */
-export function checkInvariants(db: Db, now: number, opts: { holdGraceMs?: number } = {}): CheckResult {
+export async function checkInvariants(
+  db: Db,
+  now: number,
+  opts: { holdGraceMs?: number } = {},
+): Promise<CheckResult> {
   const problems: CheckResult['problems'] = [];
-  const overlaps = stmt<{ a: string; b: string; provider_id: string }>(
+  const overlaps = await stmt<{ a: string; b: string; provider_id: string }>(
     db,
     `SELECT x.id AS a, y.id AS b, x.provider_id FROM appointments x JOIN appointments y
        ON y.provider_id = x.provider_id AND y.id > x.id
@@ -27,7 +31,7 @@ export function checkInvariants(db: Db, now: number, opts: { holdGraceMs?: numbe
     });
 
   const grace = opts.holdGraceMs ?? 0;
-  const stale = stmt<{ token: string; expires_at: number }>(
+  const stale = await stmt<{ token: string; expires_at: number }>(
     db,
     "SELECT token, expires_at FROM reservations WHERE status = 'active' AND expires_at <= ? LIMIT 50",
   ).all(now - grace);
@@ -38,7 +42,7 @@ export function checkInvariants(db: Db, now: number, opts: { holdGraceMs?: numbe
       detail: `hold ${r.token} is active past its expiry ${iso(r.expires_at)}`,
     });
 
-  const doubleHolds = stmt<{ provider_id: string; start_at: number; n: number }>(
+  const doubleHolds = await stmt<{ provider_id: string; start_at: number; n: number }>(
     db,
     `SELECT provider_id, start_at, COUNT(*) AS n FROM reservations WHERE status = 'active' AND expires_at > ?
      GROUP BY provider_id, start_at HAVING n > 1 LIMIT 50`,
@@ -49,7 +53,7 @@ export function checkInvariants(db: Db, now: number, opts: { holdGraceMs?: numbe
       detail: `${d.n} active holds on provider ${d.provider_id} at ${iso(d.start_at)}`,
     });
 
-  const v = verifyAudit(db);
+  const v = await verifyAudit(db);
   if (!v.ok)
     problems.push({
       kind: 'audit_chain',
@@ -57,7 +61,7 @@ export function checkInvariants(db: Db, now: number, opts: { holdGraceMs?: numbe
       detail: `audit chain broken at entry ${v.firstBadId}`,
     });
 
-  const unaudited = stmt<{ id: string }>(
+  const unaudited = await stmt<{ id: string }>(
     db,
     `SELECT a.id FROM appointments a WHERE NOT EXISTS
       (SELECT 1 FROM audit_entries e WHERE e.subject = a.id AND e.action = 'created' AND e.outcome = 'applied') LIMIT 50`,
@@ -69,7 +73,7 @@ export function checkInvariants(db: Db, now: number, opts: { holdGraceMs?: numbe
       detail: `appointment ${u.id} has no 'created' audit entry`,
     });
 
-  const versions = stmt<{ id: string; version: number; n: number }>(
+  const versions = await stmt<{ id: string; version: number; n: number }>(
     db,
     `SELECT a.id, a.version, (SELECT COUNT(*) FROM audit_entries e WHERE e.subject = a.id AND e.outcome = 'applied') AS n
      FROM appointments a WHERE a.version <> (SELECT COUNT(*) FROM audit_entries e WHERE e.subject = a.id AND e.outcome = 'applied')

@@ -41,8 +41,8 @@ export const JOBS: JobDef[] = [
     name: 'outbox-dispatch',
     idleMs: 500,
     open: (d) => ({
-      step: () => {
-        const r = dispatchOutbox(d);
+      step: async () => {
+        const r = await dispatchOutbox(d);
         return r.events + r.failed;
       },
       close() {},
@@ -66,9 +66,9 @@ export const JOBS: JobDef[] = [
     idleMs: 1_000,
     open: (d) => ({ step: async () => (await syncCalendars(d)).claimed, close() {} }),
   },
-  { kind: 'tick', name: 'reminders', intervalMs: 60_000, run: (d) => queueReminders(d) },
-  { kind: 'tick', name: 'ics-export', intervalMs: 5 * 60_000, run: (d) => exportIcs(d) },
-  { kind: 'tick', name: 'prune', intervalMs: 60 * 60_000, run: (d) => prune(d) },
+  { kind: 'tick', name: 'reminders', intervalMs: 60_000, run: async (d) => await queueReminders(d) },
+  { kind: 'tick', name: 'ics-export', intervalMs: 5 * 60_000, run: async (d) => await exportIcs(d) },
+  { kind: 'tick', name: 'prune', intervalMs: 60 * 60_000, run: async (d) => await prune(d) },
 ];
 
 export function jobNamed(name: string): JobDef {

@@ -44,11 +44,11 @@ function breeLogger(logger: Logger) {
  * delivery jobs run under Bree in worker threads. A failing job is logged and runs again
  * at its next tick; it never takes the server down.
  */
-export function startJobs(ctx: AppContext, opts: JobOptions = {}): Jobs {
+export async function startJobs(ctx: AppContext, opts: JobOptions = {}): Promise<Jobs> {
   let live = true;
-  const sweep = setInterval(() => {
+  const sweep = setInterval(async () => {
     try {
-      write(ctx, (w) => sweepExpired(ctx.db, w));
+      await write(ctx, async (w) => await sweepExpired(w.db, w));
     } catch (err) {
       ctx.logger.warn({ err }, 'reservation sweep failed; will retry');
     }

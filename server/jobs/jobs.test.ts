@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { sqliteOf } from '../db/open.js';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signatureHeader } from '../webhooks/signature.js';
@@ -19,7 +20,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('startJobs (inline mode: the same job functions on timers, as under tsx)', () => {
   it('delivers a booking to .eml files, exports the calendar, and stops cleanly', async () => {
-    const jobs = startJobs(h.ctx, { mode: 'inline' });
+    const jobs = await startJobs(h.ctx, { mode: 'inline' });
     try {
       expect(jobs.running()).toBe(true);
       await bookVia(h, (await slotsOf(h, '2030-01-08')).timeslots[0].id);
@@ -36,7 +37,7 @@ describe('startJobs (inline mode: the same job functions on timers, as under tsx
 
 describe('pruning', () => {
   it('drops done outbox events past retention, expired idempotency keys and old signatures; keeps pending', async () => {
-    const db = h.ctx.db.sqlite;
+    const db = sqliteOf(h.ctx.db);
     const now = h.clock.now();
     const day = 86_400_000;
     db.prepare(
@@ -50,14 +51,14 @@ describe('pruning', () => {
       'new',
       now - 60_000,
     );
-    const r = prune(jobDeps(h));
+    const r = await prune(jobDeps(h));
     expect(r.outbox).toBe(1);
     expect(r.signatures).toBe(1);
     expect(db.prepare(`SELECT id FROM outbox WHERE id LIKE '%-%' ORDER BY id`).all()).toEqual([
       { id: 'new-done' },
       { id: 'old-pending' },
     ]);
-    expect(pruneOutbox(jobDeps(h))).toBe(0);
+    expect(await pruneOutbox(jobDeps(h))).toBe(0);
     // a pruned signature whose timestamp is old is still refused, as stale
     const body = '{"providerId":"x","busy":[],"removed":[]}';
     const res = await h.app.inject({

@@ -7,18 +7,25 @@ import { pruneSignatures } from '../webhooks/signature.js';
 export const OUTBOX_RETENTION_MS = 7 * 24 * 3_600_000;
 
 /** Deletes handled outbox events past retention. Pending and dead rows stay: they still matter. */
-export function pruneOutbox(deps: Pick<JobDeps, 'db' | 'clock'>, retentionMs = OUTBOX_RETENTION_MS): number {
-  return stmt(deps.db, `DELETE FROM outbox WHERE status = 'done' AND processed_at < ?`).run(
-    deps.clock.now() - retentionMs,
+export async function pruneOutbox(
+  deps: Pick<JobDeps, 'db' | 'clock'>,
+  retentionMs = OUTBOX_RETENTION_MS,
+): Promise<number> {
+  return (
+    await stmt(deps.db, `DELETE FROM outbox WHERE status = 'done' AND processed_at < ?`).run(
+      deps.clock.now() - retentionMs,
+    )
   ).changes;
 }
 
 /** The pruning job: expired idempotency keys, old outbox events, old webhook signatures. */
-export function prune(deps: JobDeps): { idempotency: number; outbox: number; signatures: number } {
+export async function prune(
+  deps: JobDeps,
+): Promise<{ idempotency: number; outbox: number; signatures: number }> {
   const now = deps.clock.now();
   return {
-    idempotency: pruneIdempotency(deps.db, now),
-    outbox: pruneOutbox(deps),
-    signatures: pruneSignatures(deps.db, now),
+    idempotency: await pruneIdempotency(deps.db, now),
+    outbox: await pruneOutbox(deps),
+    signatures: await pruneSignatures(deps.db, now),
   };
 }

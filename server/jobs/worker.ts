@@ -17,7 +17,7 @@ parentPort?.on('message', (m) => {
   if (m === 'cancel') abort.abort();
 });
 const logger = pino({ level: config.logLevel }).child({ job });
-const db = openDb(config.dbPath, { migrate: false });
+const db = await openDb(config.dbPath, { migrate: false });
 const deps = { db, clock: systemClock, config, logger };
 let code = 0;
 try {
@@ -28,6 +28,6 @@ try {
   logger.error({ err }, 'job failed');
   code = 1;
 } finally {
-  db.sqlite.close();
+  await db.close();
 }
 process.exit(code);

@@ -1,6 +1,6 @@
 import type { Appointment } from '../../shared/schemas.js';
 import { getAppointmentRow, toAppointment } from '../appointments/read.js';
-import { type Db, immediate, stmt } from '../db/open.js';
+import { type Db, stmt } from '../db/open.js';
 import { newId } from '../ids.js';
 import {
   backoffMs,
@@ -59,17 +59,17 @@ export function templateFor(topic: string, payload: Record<string, unknown>): Te
 }
 
 /** Recipients of one template for one appointment, from the current catalog. */
-export function recipientsFor(
+export async function recipientsFor(
   db: Db,
   config: JobDeps['config'],
   a: Pick<Appointment, 'userId' | 'providerId'>,
   template: Template,
-): PlannedNotification[] {
-  const user = stmt<{ email: string; phone: string | null }>(
+): Promise<PlannedNotification[]> {
+  const user = await stmt<{ email: string; phone: string | null }>(
     db,
     'SELECT email, phone FROM users WHERE id = ?',
   ).get(a.userId);
-  const provider = stmt<{ email: string | null }>(db, 'SELECT email FROM providers WHERE id = ?').get(
+  const provider = await stmt<{ email: string | null }>(db, 'SELECT email FROM providers WHERE id = ?').get(
     a.providerId,
   );
   const out: PlannedNotification[] = [];
@@ -84,7 +84,7 @@ export function recipientsFor(
 }
 
 /** Queues notifications for an event; the unique (event, channel, recipient) index makes a rerun a no-op. */
-export function queueNotifications(
+export async function queueNotifications(
   db: Db,
   now: number,
   eventId: string,
@@ -92,28 +92,30 @@ export function queueNotifications(
   appointment: Appointment,
   planned: PlannedNotification[],
   extra: Record<string, unknown>,
-): number {
+): Promise<number> {
   let n = 0;
   for (const p of planned) {
     const payload = JSON.stringify({ template, role: p.role, appointment, eventId, ...extra });
-    n += stmt(
-      db,
-      `INSERT INTO notifications (id, event_id, appointment_id, channel, recipient, template, status, message_id,
+    n += (
+      await stmt(
+        db,
+        `INSERT INTO notifications (id, event_id, appointment_id, channel, recipient, template, status, message_id,
          payload, attempts, next_attempt_at, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, 0, ?, ?, ?)
        ON CONFLICT (event_id, channel, recipient) DO NOTHING`,
-    ).run(
-      newId(),
-      eventId,
-      appointment.id,
-      p.channel,
-      p.recipient,
-      template,
-      messageIdFor(eventId, p.channel, p.recipient),
-      payload,
-      now,
-      now,
-      now,
+      ).run(
+        newId(),
+        eventId,
+        appointment.id,
+        p.channel,
+        p.recipient,
+        template,
+        messageIdFor(eventId, p.channel, p.recipient),
+        payload,
+        now,
+        now,
+        now,
+      )
     ).changes;
   }
   return n;
@@ -124,35 +126,38 @@ export function queueNotifications(
  * state-based: the sync job pushes whatever the appointment is now, so `sequence` only
  * moves forward and several events collapse into one push.
  */
-export function queueCalendarSync(
+export async function queueCalendarSync(
   db: Db,
   now: number,
   appointmentId: string,
   providerId: string,
   version: number,
-): number {
-  const p = stmt<{ caldav_url: string | null }>(db, 'SELECT caldav_url FROM providers WHERE id = ?').get(
-    providerId,
-  );
-  if (!p?.caldav_url) return 0;
-  return stmt(
+): Promise<number> {
+  const p = await stmt<{ caldav_url: string | null }>(
     db,
-    `INSERT INTO calendar_sync (id, appointment_id, provider_id, target, external_uid, sequence, status, attempts,
+    'SELECT caldav_url FROM providers WHERE id = ?',
+  ).get(providerId);
+  if (!p?.caldav_url) return 0;
+  return (
+    await stmt(
+      db,
+      `INSERT INTO calendar_sync (id, appointment_id, provider_id, target, external_uid, sequence, status, attempts,
        next_attempt_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
      ON CONFLICT (appointment_id, target) DO UPDATE SET sequence = max(sequence, excluded.sequence),
        status = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at, last_error = NULL,
        updated_at = excluded.updated_at`,
-  ).run(newId(), appointmentId, providerId, p.caldav_url, appointmentId, version, now, now).changes;
+    ).run(newId(), appointmentId, providerId, p.caldav_url, appointmentId, version, now, now)
+  ).changes;
 }
 
 /** Everything one outbox event leads to; runs inside the caller's transaction. */
-export function applyEvent(
+export async function applyEvent(
   db: Db,
   config: JobDeps['config'],
   now: number,
   row: OutboxRow,
-): { queued: number; calendar: number } {
+): Promise<{ queued: number; calendar: number }> {
   if (!DELIVERY_TOPICS.includes(row.topic)) return { queued: 0, calendar: 0 };
   const payload = JSON.parse(row.payload) as Record<string, unknown>;
   const appointment = payload.appointment as Appointment | undefined;
@@ -163,17 +168,23 @@ export function applyEvent(
     const extra: Record<string, unknown> = { topic: row.topic, at: row.created_at };
     for (const k of ['previous', 'next', 'reason', 'feeCents', 'refundCents'])
       if (payload[k] !== undefined) extra[k] = payload[k];
-    queued = queueNotifications(
+    queued = await queueNotifications(
       db,
       now,
       row.id,
       template,
       appointment,
-      recipientsFor(db, config, appointment, template),
+      await recipientsFor(db, config, appointment, template),
       extra,
     );
   }
-  const calendar = queueCalendarSync(db, now, appointment.id, appointment.providerId, appointment.version);
+  const calendar = await queueCalendarSync(
+    db,
+    now,
+    appointment.id,
+    appointment.providerId,
+    appointment.version,
+  );
   return { queued, calendar };
 }
 
@@ -190,29 +201,29 @@ export interface DispatchResult {
  * all of it or none; a second dispatcher (another worker, another process) re-reads the
  * status inside its own transaction and skips what is done.
  */
-export function dispatchOutbox(
+export async function dispatchOutbox(
   deps: JobDeps,
   opts: { limit?: number; retry?: RetryPolicy } = {},
-): DispatchResult {
+): Promise<DispatchResult> {
   const { db, clock, config, logger } = deps;
   const retry = opts.retry ?? DEFAULT_RETRY;
   const res: DispatchResult = { events: 0, notifications: 0, calendar: 0, failed: 0 };
-  const due = stmt<{ id: string }>(
+  const due = await stmt<{ id: string }>(
     db,
     `SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
   ).all(clock.now(), opts.limit ?? 500);
   for (const { id } of due) {
     const now = clock.now();
     try {
-      const done = immediate(db, () => {
-        const row = stmt<OutboxRow>(
-          db,
+      const done = await db.transaction(async (tx) => {
+        const row = await stmt<OutboxRow>(
+          tx,
           `SELECT id, topic, payload, attempts, created_at FROM outbox WHERE id = ? AND status = 'pending'`,
         ).get(id);
         if (!row) return null;
-        const r = applyEvent(db, config, now, row);
-        stmt(
-          db,
+        const r = await applyEvent(tx, config, now, row);
+        await stmt(
+          tx,
           `UPDATE outbox SET status = 'done', processed_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?`,
         ).run(now, id);
         return r;
@@ -225,16 +236,16 @@ export function dispatchOutbox(
     } catch (err) {
       res.failed++;
       logger.warn({ err, outboxId: id }, 'outbox event failed; will retry');
-      immediate(db, () => {
-        const r = stmt<{ attempts: number }>(
-          db,
+      await db.transaction(async (tx) => {
+        const r = await stmt<{ attempts: number }>(
+          tx,
           `SELECT attempts FROM outbox WHERE id = ? AND status = 'pending'`,
         ).get(id);
         if (!r) return;
         const attempts = r.attempts + 1;
         const dead = attempts >= retry.maxAttempts;
-        stmt(
-          db,
+        await stmt(
+          tx,
           `UPDATE outbox SET attempts = ?, status = ?, next_attempt_at = ?, last_error = ? WHERE id = ?`,
         ).run(
           attempts,
@@ -258,11 +269,11 @@ export function reminderEventId(appointmentId: string, startAt: number): string 
  * Queues the 24 h reminder for confirmed appointments starting within the next 24 hours
  * that have none yet. Idempotent by its deterministic event id and the unique index.
  */
-export function queueReminders(deps: JobDeps, opts: { windowMs?: number } = {}): number {
+export async function queueReminders(deps: JobDeps, opts: { windowMs?: number } = {}): Promise<number> {
   const { db, clock, config } = deps;
   const now = clock.now();
   const window = opts.windowMs ?? 24 * 3_600_000;
-  const rows = stmt<{ id: string; start_at: number }>(
+  const rows = await stmt<{ id: string; start_at: number }>(
     db,
     `SELECT a.id, a.start_at FROM appointments a
       WHERE a.status IN ('confirmed','rescheduled') AND a.start_at > ? AND a.start_at <= ?
@@ -271,20 +282,28 @@ export function queueReminders(deps: JobDeps, opts: { windowMs?: number } = {}):
   ).all(now, now + window);
   let n = 0;
   for (const r of rows) {
-    n += immediate(db, () => {
-      const a = readAppointment(db, r.id);
+    n += await db.transaction(async (tx) => {
+      const a = await readAppointment(tx, r.id);
       if (!a || a.status === 'cancelled') return 0;
       const eventId = reminderEventId(r.id, r.start_at);
-      return queueNotifications(db, now, eventId, 'reminder', a, recipientsFor(db, config, a, 'reminder'), {
-        topic: 'reminder',
-        at: now,
-      });
+      return await queueNotifications(
+        tx,
+        now,
+        eventId,
+        'reminder',
+        a,
+        await recipientsFor(tx, config, a, 'reminder'),
+        {
+          topic: 'reminder',
+          at: now,
+        },
+      );
     });
   }
   return n;
 }
 
-function readAppointment(db: Db, id: string): Appointment | undefined {
-  const r = getAppointmentRow(db, id);
+async function readAppointment(db: Db, id: string): Promise<Appointment | undefined> {
+  const r = await getAppointmentRow(db, id);
   return r ? toAppointment(r) : undefined;
 }

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { sqliteOf } from '../db/open.js';
 import { join } from 'node:path';
 import ICAL from 'ical.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -36,7 +37,7 @@ function vevent(ics: string) {
 
 async function deliver() {
   const deps = jobDeps(h);
-  const d = dispatchOutbox(deps);
+  const d = await dispatchOutbox(deps);
   const t = transportsFrom(deps, { concurrency: 2 });
   try {
     const s = await drainNotifications(deps, t, { concurrency: 2 });
@@ -105,37 +106,37 @@ describe('email notifications through a real SMTP server', () => {
     const slots = (await slotsOf(h, DAY)).timeslots;
     await bookVia(h, slots[1].id);
     const { openDb } = await import('../db/open.js');
-    const other = openDb(h.ctx.config.dbPath, { migrate: false });
+    const other = await openDb(h.ctx.config.dbPath, { migrate: false });
     try {
-      const r1 = dispatchOutbox(jobDeps(h));
-      const r2 = dispatchOutbox({ ...jobDeps(h), db: other });
+      const r1 = await dispatchOutbox(jobDeps(h));
+      const r2 = await dispatchOutbox({ ...jobDeps(h), db: other });
       expect(r1.notifications + r2.notifications).toBe(2);
-      expect(h.ctx.db.sqlite.prepare('SELECT count(*) AS n FROM notifications').get()).toEqual({ n: 2 });
+      expect(sqliteOf(h.ctx.db).prepare('SELECT count(*) AS n FROM notifications').get()).toEqual({ n: 2 });
       // rows re-marked pending (as if a crash lost the "done") still produce no second email
-      h.ctx.db.sqlite.prepare(`UPDATE outbox SET status = 'pending'`).run();
-      expect(dispatchOutbox({ ...jobDeps(h), db: other }).notifications).toBe(0);
+      sqliteOf(h.ctx.db).prepare(`UPDATE outbox SET status = 'pending'`).run();
+      expect((await dispatchOutbox({ ...jobDeps(h), db: other })).notifications).toBe(0);
     } finally {
-      other.sqlite.close();
+      await other.close();
     }
   });
 
   it('a malformed outbox event is retried with backoff and dead-lettered, others flow on', async () => {
-    h.ctx.db.sqlite
+    sqliteOf(h.ctx.db)
       .prepare(
         `INSERT INTO outbox (id, topic, payload, status, attempts, next_attempt_at, created_at) VALUES ('bad', 'booking.confirmed', '{}', 'pending', 0, ?, ?)`,
       )
       .run(h.clock.now(), h.clock.now());
     const retry = { maxAttempts: 2, baseDelayMs: 1000, maxDelayMs: 10_000 };
-    expect(dispatchOutbox(jobDeps(h), { retry }).failed).toBe(1);
+    expect((await dispatchOutbox(jobDeps(h), { retry })).failed).toBe(1);
     const row = () =>
-      h.ctx.db.sqlite
+      sqliteOf(h.ctx.db)
         .prepare(`SELECT status, attempts, last_error FROM outbox WHERE id = 'bad'`)
         .get() as Record<string, unknown>;
     expect(row()).toMatchObject({ status: 'pending', attempts: 1 });
     expect(String(row().last_error)).toMatch(/no appointment/);
-    expect(dispatchOutbox(jobDeps(h), { retry }).failed).toBe(0); // not due yet
+    expect((await dispatchOutbox(jobDeps(h), { retry })).failed).toBe(0); // not due yet
     h.clock.advance(1000);
-    dispatchOutbox(jobDeps(h), { retry });
+    await dispatchOutbox(jobDeps(h), { retry });
     expect(row()).toMatchObject({ status: 'dead', attempts: 2 });
   });
 
@@ -186,10 +187,10 @@ describe('email notifications through a real SMTP server', () => {
     const a = await bookVia(h, slots[0].id);
     await deliver();
     const deps = jobDeps(h);
-    expect(queueReminders(deps)).toBe(0); // 26 h ahead
+    expect(await queueReminders(deps)).toBe(0); // 26 h ahead
     h.clock.set(Date.parse(a.start) - 23 * 3_600_000);
-    expect(queueReminders(deps)).toBe(2);
-    expect(queueReminders(deps)).toBe(0);
+    expect(await queueReminders(deps)).toBe(2);
+    expect(await queueReminders(deps)).toBe(0);
     const r = await deliver();
     expect(r.s.sent).toBe(2);
     const reminders = sink.messages.filter((m) => headerOf(m.raw, 'subject')?.startsWith('Reminder'));
@@ -197,8 +198,8 @@ describe('email notifications through a real SMTP server', () => {
     expect(reminders.every((m) => m.messageId?.startsWith(`<reminder-${a.id}-`))).toBe(true);
     // far-away appointments get no reminder yet
     const later = await bookVia(h, (await slotsOf(h, '2030-01-20')).timeslots[0].id);
-    expect(queueReminders(deps)).toBe(0);
+    expect(await queueReminders(deps)).toBe(0);
     h.clock.set(Date.parse(later.start) - 23 * 3_600_000);
-    expect(queueReminders(deps)).toBe(2);
+    expect(await queueReminders(deps)).toBe(2);
   });
 });

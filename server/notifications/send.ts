@@ -1,4 +1,4 @@
-import { type Db, immediate, stmt } from '../db/open.js';
+import { type Db, stmt } from '../db/open.js';
 import type { Outgoing } from './render.js';
 import { emailTransport, type Transport, webhookTransport } from './transports.js';
 import {
@@ -83,19 +83,19 @@ export interface SendResult {
  * take the same row; `attempts` counts claims, so a message that keeps crashing its sender
  * is still dead-lettered.
  */
-export function claimDue(db: Db, now: number, limit: number, leaseMs: number): Outgoing[] {
-  return immediate(db, () => {
-    const rows = stmt<Row>(
-      db,
+export async function claimDue(db: Db, now: number, limit: number, leaseMs: number): Promise<Outgoing[]> {
+  return await db.transaction(async (tx) => {
+    const rows = await stmt<Row>(
+      tx,
       `SELECT id, event_id, channel, recipient, template, message_id, attempts, payload FROM notifications
         WHERE status = 'queued' AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)
         ORDER BY next_attempt_at, id LIMIT ?`,
     ).all(now, now, limit);
     const claim = stmt(
-      db,
+      tx,
       'UPDATE notifications SET claimed_until = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?',
     );
-    for (const r of rows) claim.run(now + leaseMs, now, r.id);
+    for (const r of rows) await claim.run(now + leaseMs, now, r.id);
     return rows.map((r) => ({
       id: r.id,
       eventId: r.event_id,
@@ -109,9 +109,14 @@ export function claimDue(db: Db, now: number, limit: number, leaseMs: number): O
   });
 }
 
-export function markSent(db: Db, id: string, now: number, providerMessageId: string | undefined): void {
+export async function markSent(
+  db: Db,
+  id: string,
+  now: number,
+  providerMessageId: string | undefined,
+): Promise<void> {
   // only a queued row moves: a delivery webhook may already have said "delivered"
-  stmt(
+  await stmt(
     db,
     `UPDATE notifications SET status = 'sent', provider_message_id = coalesce(?, provider_message_id), claimed_until = NULL,
        last_error = NULL, updated_at = ? WHERE id = ? AND status = 'queued'`,
@@ -119,16 +124,16 @@ export function markSent(db: Db, id: string, now: number, providerMessageId: str
 }
 
 /** Retry later with exponential backoff, or dead-letter (`failed`) when out of attempts or permanent. */
-export function markFailure(
+export async function markFailure(
   db: Db,
   n: Outgoing,
   now: number,
   err: unknown,
   retry: RetryPolicy,
-): 'retried' | 'failed' {
+): Promise<'retried' | 'failed'> {
   const dead = err instanceof PermanentError || n.attempts >= retry.maxAttempts;
   const message = String((err as Error)?.message ?? err).slice(0, 500);
-  stmt(
+  await stmt(
     db,
     `UPDATE notifications SET status = ?, next_attempt_at = ?, claimed_until = NULL, last_error = ?, updated_at = ?
       WHERE id = ? AND status = 'queued'`,
@@ -151,7 +156,7 @@ export async function sendDue(
   // one claim per lane: a claimed row is sent at once, so the lease only has to outlast one
   // send (transport timeouts are well under it) and another sender never takes a row that
   // is merely waiting in this one's queue
-  const batch = claimDue(db, clock.now(), opts.batch ?? concurrency, opts.leaseMs ?? DEFAULT_LEASE_MS);
+  const batch = await claimDue(db, clock.now(), opts.batch ?? concurrency, opts.leaseMs ?? DEFAULT_LEASE_MS);
   const res: SendResult = { claimed: batch.length, sent: 0, retried: 0, failed: 0 };
   let next = 0;
   const worker = async () => {
@@ -161,10 +166,10 @@ export async function sendDue(
       try {
         if (!t) throw new Error(`no ${n.channel} transport configured`);
         const r = await t.send(n);
-        markSent(db, n.id, clock.now(), r.providerMessageId);
+        await markSent(db, n.id, clock.now(), r.providerMessageId);
         res.sent++;
       } catch (err) {
-        const outcome = markFailure(db, n, clock.now(), err, retry);
+        const outcome = await markFailure(db, n, clock.now(), err, retry);
         res[outcome]++;
         logger.warn(
           { err, notificationId: n.id, channel: n.channel, attempts: n.attempts, outcome },

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { sqliteOf } from '../db/open.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { jobDeps } from '../jobs/testing.js';
 import { bookVia, type Harness, makeHarness, slotsOf } from '../testing/harness.js';
@@ -72,7 +73,7 @@ async function send() {
 }
 
 function row(channel: string) {
-  return h.ctx.db.sqlite
+  return sqliteOf(h.ctx.db)
     .prepare(
       'SELECT status, attempts, last_error, provider_message_id, next_attempt_at FROM notifications WHERE channel = ?',
     )
@@ -88,7 +89,7 @@ function row(channel: string) {
 describe('SMS and push webhook adapters', () => {
   it('a row for a channel whose gateway is no longer configured is retried with a clear error', async () => {
     await bookVia(h, (await slotsOf(h, '2030-01-08')).timeslots[0].id, { userId: h.ids.bob });
-    dispatchOutbox(jobDeps(h));
+    await dispatchOutbox(jobDeps(h));
     h.ctx.config.smsWebhookUrl = undefined;
     await send();
     expect(row('sms')).toMatchObject({
@@ -101,7 +102,7 @@ describe('SMS and push webhook adapters', () => {
 
   it('a customer with a phone gets an SMS and a push, each signed over the raw body', async () => {
     const a = await bookVia(h, (await slotsOf(h, '2030-01-08')).timeslots[0].id, { userId: h.ids.bob });
-    dispatchOutbox(jobDeps(h));
+    await dispatchOutbox(jobDeps(h));
     const r = await send();
     expect(r.sent).toBe(4); // 2 emails + sms + push
     expect(hits.map((x) => x.path).sort()).toEqual(['/push', '/sms']);
@@ -117,7 +118,7 @@ describe('SMS and push webhook adapters', () => {
     expect(row('sms')).toMatchObject({ status: 'sent', provider_message_id: 'gw-1' });
     // alice has no phone: no SMS for her, but a push
     await bookVia(h, (await slotsOf(h, '2030-01-08')).timeslots[1].id, { userId: h.ids.alice });
-    dispatchOutbox(jobDeps(h));
+    await dispatchOutbox(jobDeps(h));
     hits = [];
     await send();
     expect(hits.map((x) => x.path)).toEqual(['/push']);
@@ -125,7 +126,7 @@ describe('SMS and push webhook adapters', () => {
 
   it('500s and timeouts are retried with exponential backoff until the gateway answers', async () => {
     await bookVia(h, (await slotsOf(h, '2030-01-08')).timeslots[0].id, { userId: h.ids.bob });
-    dispatchOutbox(jobDeps(h));
+    await dispatchOutbox(jobDeps(h));
     // push first (sent), then sms 503
     plan = (hit) => (hit.path === '/sms' ? { status: 503, body: 'busy' } : { status: 200 });
     await send();
@@ -157,7 +158,7 @@ describe('SMS and push webhook adapters', () => {
   it('dead letter after N attempts; a 4xx is permanent at once; a closed port retries', async () => {
     plan = (hit) => (hit.path === '/sms' ? { status: 500 } : { status: 400, body: 'bad device' });
     await bookVia(h, (await slotsOf(h, '2030-01-08')).timeslots[0].id, { userId: h.ids.bob });
-    dispatchOutbox(jobDeps(h));
+    await dispatchOutbox(jobDeps(h));
     await send();
     expect(row('push')).toMatchObject({ status: 'failed', attempts: 1, last_error: 'HTTP 400: bad device' });
     for (let i = 0; i < 3; i++) {
@@ -170,7 +171,7 @@ describe('SMS and push webhook adapters', () => {
     // a gateway that is down: network errors retry
     await new Promise((r) => server.close(r));
     server.closeAllConnections();
-    h.ctx.db.sqlite
+    sqliteOf(h.ctx.db)
       .prepare(
         `UPDATE notifications SET status = 'queued', attempts = 0, next_attempt_at = 0 WHERE channel = 'sms'`,
       )

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { sqliteOf } from '../db/open.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -37,7 +38,7 @@ function sink() {
   return s;
 }
 
-describe('backup', () => {
+describe('backup', async () => {
   it('copies the live database while bookings are being written, and the copy passes the checks', async () => {
     const days = ['2030-01-08', '2030-01-09', '2030-01-10'];
     const slots = (await Promise.all(days.map((d) => slotsOf(h, d)))).flatMap((a) => a.timeslots);
@@ -56,11 +57,11 @@ describe('backup', () => {
     expect(r.bytes).toBeGreaterThan(0);
     expect(r.appointments).toBeLessThanOrEqual(booked);
     expect(existsSync(join(out, 'during.db.partial'))).toBe(false);
-    const copy = openDb(r.file, { readonly: true, migrate: false });
+    const copy = await openDb(r.file, { readonly: true, migrate: false });
     try {
-      expect(checkInvariants(copy, h.clock.now())).toEqual({ ok: true, problems: [] });
+      expect(await checkInvariants(copy, h.clock.now())).toEqual({ ok: true, problems: [] });
     } finally {
-      copy.sqlite.close();
+      await copy.close();
     }
     // and one after the writes has them all
     const after = await backupDataDir(h.dir, join(out, 'after.db'));
@@ -74,12 +75,12 @@ describe('backup', () => {
     await expect(backupDataDir(h.dir, join(h.dir, 'appt.db'))).rejects.toThrow(/live database/);
   });
 
-  it('verify refuses files that are not appt databases', () => {
+  it('verify refuses files that are not appt databases', async () => {
     writeFileSync(join(out, 'junk.db'), 'this is not sqlite at all, just text. '.repeat(200));
     expect(() => verifyDatabaseFile(join(out, 'junk.db'))).toThrow(BackupError);
-    const empty = openDb(join(out, 'empty.db'), { migrate: false });
-    empty.sqlite.exec('CREATE TABLE t (x)');
-    empty.sqlite.close();
+    const empty = await openDb(join(out, 'empty.db'), { migrate: false });
+    sqliteOf(empty).exec('CREATE TABLE t (x)');
+    await empty.close();
     expect(() => verifyDatabaseFile(join(out, 'empty.db'))).toThrow(/not an appt database/);
     expect(() => verifyDatabaseFile(join(out, 'absent.db'))).toThrow(/does not exist/);
   });
@@ -137,7 +138,7 @@ describe('scripts/check', () => {
     });
     expect(hold.statusCode).toBe(201);
     // a hold left active long past its expiry (as if no sweeper ever ran)
-    h.ctx.db.sqlite
+    sqliteOf(h.ctx.db)
       .prepare('UPDATE reservations SET expires_at = 1000 WHERE token = ?')
       .run(hold.json().reservationToken);
     const o = sink();

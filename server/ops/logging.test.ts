@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { sqliteOf } from '../db/open.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
 import { insertToken } from '../auth/tokens.js';
@@ -26,12 +27,12 @@ afterEach(async () => {
 async function appWith(level: string, pretty = false) {
   const m = memory();
   const logger = await makeLogger(level, { destination: m.stream, pretty });
-  const ctx = createContext(testConfig(), { logger, clock: new ManualClock() });
-  const { token } = insertToken(ctx.db, ctx.clock.now(), { name: 'desk', role: 'staff' });
+  const ctx = await createContext(testConfig(), { logger, clock: new ManualClock() });
+  const { token } = await insertToken(ctx.db, ctx.clock.now(), { name: 'desk', role: 'staff' });
   const app = await buildApp(ctx);
   close = async () => {
     await app.close();
-    ctx.db.sqlite.close();
+    sqliteOf(ctx.db).close();
   };
   return { app, token, lines: m.lines, logger };
 }

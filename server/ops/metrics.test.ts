@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sqliteOf } from '../db/open.js';
 import { write } from '../outbox/write.js';
 import { sample } from './prom-text.js';
 import { sweepExpired } from '../reservations/reservations.js';
@@ -83,7 +84,7 @@ describe('/metrics', () => {
     expect(sample(text, 'appt_reservations_active')).toBe(1);
 
     h.clock.advance(91_000);
-    expect(write(h.ctx, (w) => sweepExpired(h.ctx.db, w))).toBe(1);
+    expect(await write(h.ctx, async (w) => await sweepExpired(w.db, w))).toBe(1);
     text = await scrape();
     expect(sample(text, 'appt_reservations_expired_total')).toBe(1);
     expect(sample(text, 'appt_reservations_active')).toBe(0);
@@ -185,7 +186,7 @@ describe('/metrics', () => {
 
   it('reports notification outcomes by channel from the notifications table', async () => {
     const now = h.clock.now();
-    const ins = h.ctx.db.sqlite.prepare(
+    const ins = sqliteOf(h.ctx.db).prepare(
       `INSERT INTO notifications (id, event_id, channel, recipient, template, status, message_id, attempts, next_attempt_at, created_at, updated_at)
        VALUES (?, 'e1', ?, ?, 't', ?, ?, 1, ?, ?, ?)`,
     );

@@ -62,10 +62,10 @@ export interface RealtimeFigures {
   dropped: number;
 }
 
-export function createMetrics(
+export async function createMetrics(
   ctx: Pick<AppContext, 'db' | 'clock' | 'bus'>,
   realtime: () => RealtimeFigures | undefined = () => undefined,
-): AppMetrics {
+): Promise<AppMetrics> {
   const registry = new Registry();
   const reg = { registers: [registry] };
   new Gauge({
@@ -73,7 +73,7 @@ export function createMetrics(
     help: 'Realtime hub: open connections, subscriptions, and messages published/delivered/dropped so far',
     labelNames: ['figure'],
     ...reg,
-    collect() {
+    async collect() {
       const r = realtime();
       if (r) for (const [k, v] of Object.entries(r)) this.set({ figure: k }, v);
     },
@@ -170,27 +170,31 @@ export function createMetrics(
     name: 'appt_outbox_pending',
     help: 'Outbox events not yet delivered',
     ...reg,
-    collect() {
-      this.set(stmt<{ n: number }>(db, "SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'").get()!.n);
+    async collect() {
+      this.set(
+        (await stmt<{ n: number }>(db, "SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'").get())!.n,
+      );
     },
   });
   new Gauge({
     name: 'appt_outbox_dead',
     help: 'Outbox events given up on (dead letters)',
     ...reg,
-    collect() {
-      this.set(stmt<{ n: number }>(db, "SELECT COUNT(*) AS n FROM outbox WHERE status = 'dead'").get()!.n);
+    async collect() {
+      this.set(
+        (await stmt<{ n: number }>(db, "SELECT COUNT(*) AS n FROM outbox WHERE status = 'dead'").get())!.n,
+      );
     },
   });
   new Gauge({
     name: 'appt_outbox_lag_seconds',
     help: 'Age of the oldest pending outbox event (0 when none is pending)',
     ...reg,
-    collect() {
-      const r = stmt<{ oldest: number | null }>(
+    async collect() {
+      const r = (await stmt<{ oldest: number | null }>(
         db,
         "SELECT MIN(created_at) AS oldest FROM outbox WHERE status = 'pending'",
-      ).get()!;
+      ).get())!;
       this.set(r.oldest === null ? 0 : Math.max(0, (ctx.clock.now() - r.oldest) / 1000));
     },
   });
@@ -199,9 +203,9 @@ export function createMetrics(
     help: 'Notifications by channel and delivery status',
     labelNames: ['channel', 'status'],
     ...reg,
-    collect() {
+    async collect() {
       this.reset();
-      const rows = stmt<{ channel: string; status: string; n: number }>(
+      const rows = await stmt<{ channel: string; status: string; n: number }>(
         db,
         'SELECT channel, status, COUNT(*) AS n FROM notifications GROUP BY channel, status',
       ).all();
@@ -213,9 +217,9 @@ export function createMetrics(
     help: 'Audit log entries by outcome (applied | rejected)',
     labelNames: ['outcome'],
     ...reg,
-    collect() {
+    async collect() {
       this.reset();
-      const rows = stmt<{ outcome: string; n: number }>(
+      const rows = await stmt<{ outcome: string; n: number }>(
         db,
         'SELECT outcome, COUNT(*) AS n FROM audit_entries GROUP BY outcome',
       ).all();
@@ -226,12 +230,12 @@ export function createMetrics(
     name: 'appt_reservations_active',
     help: 'Holds alive right now',
     ...reg,
-    collect() {
+    async collect() {
       this.set(
-        stmt<{ n: number }>(
+        (await stmt<{ n: number }>(
           db,
           "SELECT COUNT(*) AS n FROM reservations WHERE status = 'active' AND expires_at > ?",
-        ).get(ctx.clock.now())!.n,
+        ).get(ctx.clock.now()))!.n,
       );
     },
   });
@@ -289,7 +293,7 @@ export function createMetrics(
     },
     async render() {
       const own = await registry.metrics();
-      const proc = await processMetrics().metrics();
+      const proc = (await processMetrics()).metrics();
       return `${own}\n${proc}`;
     },
     stop: unsubscribe,

@@ -60,7 +60,7 @@ describe('GET /admin/stats', () => {
     // a reschedule that fails (its hold lapsed), then one that succeeds
     const late = await hold(slots[6].id, { appointmentId: a.id });
     h.clock.advance(91_000);
-    write(h.ctx, (w) => sweepExpired(h.ctx.db, w));
+    await write(h.ctx, async (w) => await sweepExpired(w.db, w));
     const r1 = await h.app.inject({
       method: 'POST',
       url: `/appointments/${a.id}/reschedule`,

@@ -78,8 +78,8 @@ export function parseSince(s: string, now: number): number | null {
 
 const ratio = (a: number, b: number) => (b === 0 ? 0 : Math.round((a / b) * 10_000) / 10_000);
 
-export function statsSince(db: Db, since: number, now: number): StatsResult {
-  const audit = stmt<{ action: string; outcome: string; code: string | null; n: number }>(
+export async function statsSince(db: Db, since: number, now: number): Promise<StatsResult> {
+  const audit = await stmt<{ action: string; outcome: string; code: string | null; n: number }>(
     db,
     `SELECT action, outcome, error_code AS code, COUNT(*) AS n FROM audit_entries
       WHERE timestamp >= ? AND timestamp < ? AND action IN ('created','rescheduled','cancelled','book','reschedule','cancel')
@@ -92,7 +92,7 @@ export function statsSince(db: Db, since: number, now: number): StatsResult {
   const cancellations = count('cancelled', 'applied');
   const rescheduleFailures = count('reschedule', 'rejected');
 
-  const fees = stmt<{ currency: string; fee: number; refund: number; withFee: number }>(
+  const fees = await stmt<{ currency: string; fee: number; refund: number; withFee: number }>(
     db,
     `SELECT a.currency AS currency, COALESCE(SUM(e.fee_cents), 0) AS fee,
             COALESCE(SUM(a.refund_cents), 0) AS refund, SUM(CASE WHEN e.fee_cents > 0 THEN 1 ELSE 0 END) AS withFee
@@ -103,16 +103,16 @@ export function statsSince(db: Db, since: number, now: number): StatsResult {
   const feesByCurrency: Record<string, number> = {};
   for (const f of fees) if (f.fee > 0) feesByCurrency[f.currency] = f.fee;
 
-  const holdRows = stmt<{ status: string; n: number }>(
+  const holdRows = await stmt<{ status: string; n: number }>(
     db,
     'SELECT status, COUNT(*) AS n FROM reservations WHERE created_at >= ? AND created_at < ? GROUP BY status',
   ).all(since, now + 1);
   const holdsBy = (s: string) => holdRows.find((r) => r.status === s)?.n ?? 0;
   // A hold still marked active past its expiry has lapsed; the sweeper just has not run yet.
-  const lapsed = stmt<{ n: number }>(
+  const lapsed = (await stmt<{ n: number }>(
     db,
     "SELECT COUNT(*) AS n FROM reservations WHERE created_at >= ? AND status = 'active' AND expires_at <= ?",
-  ).get(since, now)!.n;
+  ).get(since, now))!.n;
   const holds = {
     created: holdRows.reduce((s, r) => s + r.n, 0),
     consumed: holdsBy('consumed'),
@@ -148,7 +148,7 @@ export function statsSince(db: Db, since: number, now: number): StatsResult {
     rescheduleFailureRate: ratio(rescheduleFailures, reschedules + rescheduleFailures),
     cancellationFailures: count('cancel', 'rejected'),
     topFailureReasons: top,
-    perDay: perDay(db, since, now),
+    perDay: await perDay(db, since, now),
     ratesPerDay: {
       bookings: round2(bookings / days),
       reschedules: round2(reschedules / days),
@@ -156,25 +156,25 @@ export function statsSince(db: Db, since: number, now: number): StatsResult {
       holdsExpired: round2(holds.expired / days),
       rescheduleFailures: round2(rescheduleFailures / days),
     },
-    notifications: stmt<{ channel: string; status: string; count: number }>(
+    notifications: await stmt<{ channel: string; status: string; count: number }>(
       db,
       `SELECT channel, status, COUNT(*) AS count FROM notifications WHERE created_at >= ?
         GROUP BY channel, status ORDER BY channel, status`,
     ).all(since),
-    outbox: outboxState(db, now),
+    outbox: await outboxState(db, now),
   };
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-export function outboxState(db: Db, now: number): StatsResult['outbox'] {
-  const r = stmt<{ pending: number; dead: number; oldest: number | null }>(
+export async function outboxState(db: Db, now: number): Promise<StatsResult['outbox']> {
+  const r = (await stmt<{ pending: number; dead: number; oldest: number | null }>(
     db,
     `SELECT SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending,
             SUM(CASE WHEN status = 'dead' THEN 1 ELSE 0 END) AS dead,
             MIN(CASE WHEN status = 'pending' THEN created_at END) AS oldest
        FROM outbox WHERE status IN ('pending','dead')`,
-  ).get()!;
+  ).get())!;
   return {
     pending: r.pending ?? 0,
     dead: r.dead ?? 0,
@@ -183,15 +183,15 @@ export function outboxState(db: Db, now: number): StatsResult['outbox'] {
 }
 
 /** Per UTC day, oldest first; days with nothing happening are listed with zeros. */
-function perDay(db: Db, since: number, now: number): StatsResult['perDay'] {
-  const rows = stmt<{ d: number; action: string; outcome: string; n: number; fee: number }>(
+async function perDay(db: Db, since: number, now: number): Promise<StatsResult['perDay']> {
+  const rows = await stmt<{ d: number; action: string; outcome: string; n: number; fee: number }>(
     db,
     `SELECT timestamp / ${DAY} AS d, action, outcome, COUNT(*) AS n, COALESCE(SUM(fee_cents), 0) AS fee
        FROM audit_entries WHERE timestamp >= ? AND timestamp < ?
         AND action IN ('created','rescheduled','cancelled','reschedule')
       GROUP BY d, action, outcome`,
   ).all(since, now + 1);
-  const expired = stmt<{ d: number; n: number }>(
+  const expired = await stmt<{ d: number; n: number }>(
     db,
     `SELECT expires_at / ${DAY} AS d, COUNT(*) AS n FROM reservations
       WHERE (status = 'expired' OR (status = 'active' AND expires_at <= ?)) AND expires_at >= ? AND expires_at < ?

@@ -1,10 +1,12 @@
 import type { AppContext, DomainEvent } from '../context.js';
-import { type Db, immediate, stmt } from '../db/open.js';
+import { type Db, stmt, type Tx } from '../db/open.js';
 import { newId } from '../ids.js';
 
 /** What a write transaction can do besides SQL: record events for after commit. */
 export interface WriteScope {
   now: number;
+  /** the transaction: every statement of the change goes through it */
+  db: Tx;
   /**
    * Records an event: written to the outbox in this transaction (jobs deliver it) unless
    * `realtimeOnly`, and published on the in-process bus once the transaction commits.
@@ -12,8 +14,8 @@ export interface WriteScope {
   emit(topic: string, payload: Record<string, unknown>, opts?: { realtimeOnly?: boolean }): DomainEvent;
 }
 
-export function insertOutbox(db: Db, e: DomainEvent): void {
-  stmt(
+export async function insertOutbox(db: Db, e: DomainEvent): Promise<void> {
+  await stmt(
     db,
     `INSERT INTO outbox (id, topic, payload, status, attempts, next_attempt_at, created_at)
      VALUES (?, ?, ?, 'pending', 0, ?, ?)`,
@@ -21,25 +23,34 @@ export function insertOutbox(db: Db, e: DomainEvent): void {
 }
 
 /**
- * Runs `fn` in one BEGIN IMMEDIATE transaction with a scope for events; after commit the
- * events go to the bus (realtime takes this in-process path and never waits for a job).
- * If `fn` throws, nothing is written and nothing is published.
+ * Runs `fn` in one write transaction (SQLite: BEGIN IMMEDIATE) with a scope for events.
+ * Outbox rows are written in the same transaction, just before it commits; after commit the
+ * events go to the bus once (realtime takes this in-process path and never waits for a
+ * job). If `fn` throws, nothing is written and nothing is published. On PostgreSQL a
+ * retried transaction starts again with no events.
  */
-export function write<T>(ctx: Pick<AppContext, 'db' | 'clock' | 'bus'>, fn: (w: WriteScope) => T): T {
+export async function write<T>(
+  ctx: Pick<AppContext, 'db' | 'clock' | 'bus'>,
+  fn: (w: WriteScope) => Promise<T> | T,
+): Promise<T> {
   let events: DomainEvent[] = [];
-  const result = immediate(ctx.db, () => {
+  const result = await ctx.db.transaction(async (tx) => {
     events = [];
+    const outbox: DomainEvent[] = [];
     const now = ctx.clock.now();
     const scope: WriteScope = {
       now,
+      db: tx,
       emit(topic, payload, opts) {
         const e: DomainEvent = { id: newId(), topic, payload, at: now };
-        if (!opts?.realtimeOnly) insertOutbox(ctx.db, e);
+        if (!opts?.realtimeOnly) outbox.push(e);
         events.push(e);
         return e;
       },
     };
-    return fn(scope);
+    const r = await fn(scope);
+    for (const e of outbox) await insertOutbox(tx, e);
+    return r;
   });
   ctx.bus.publish(events);
   return result;

@@ -58,17 +58,19 @@ describe('timeslot.updated coalescing', () => {
       const k = i % 16;
       const token = held.get(k);
       if (token) {
-        write(h.ctx, (w) => releaseReservation(h.ctx.db, w, staff, token));
+        await write(h.ctx, async (w) => await releaseReservation(w.db, w, staff, token));
         held.delete(k);
       } else {
-        const res = write(h.ctx, (w) =>
-          createReservation(
-            h.ctx.db,
-            w,
-            staff,
-            { providerId: h.ids.provider, serviceId: h.ids.service, timeslotId: slots[k].id },
-            90,
-          ),
+        const res = await write(
+          h.ctx,
+          async (w) =>
+            await createReservation(
+              w.db,
+              w,
+              staff,
+              { providerId: h.ids.provider, serviceId: h.ids.service, timeslotId: slots[k].id },
+              90,
+            ),
         );
         held.set(k, res.reservationToken);
       }
@@ -123,11 +125,19 @@ describe('timeslot.updated coalescing', () => {
         (e.data as TimeslotUpdated).status === 'available',
     );
     // time off over the afternoon of DAY → those slots become blocked
-    write(h.ctx, (w) =>
-      addTimeOff(h.ctx.db, w, { id: 't', type: 'admin', role: 'admin', channel: 'system' }, h.ids.provider, {
-        start: '2030-01-08T19:00:00Z',
-        end: '2030-01-08T20:00:00Z',
-      }),
+    await write(
+      h.ctx,
+      async (w) =>
+        await addTimeOff(
+          w.db,
+          w,
+          { id: 't', type: 'admin', role: 'admin', channel: 'system' },
+          h.ids.provider,
+          {
+            start: '2030-01-08T19:00:00Z',
+            end: '2030-01-08T20:00:00Z',
+          },
+        ),
     );
     const off = await r.next((e) => (e.data as TimeslotUpdated).status === 'blocked');
     expect(
@@ -135,11 +145,19 @@ describe('timeslot.updated coalescing', () => {
     ).toBeGreaterThanOrEqual(2);
     // a change a year long is announced for its first month only: one message per day at most
     const before = r.events.length;
-    write(h.ctx, (w) =>
-      addTimeOff(h.ctx.db, w, { id: 't', type: 'admin', role: 'admin', channel: 'system' }, h.ids.provider, {
-        start: '2030-02-01T00:00:00Z',
-        end: '2031-02-01T00:00:00Z',
-      }),
+    await write(
+      h.ctx,
+      async (w) =>
+        await addTimeOff(
+          w.db,
+          w,
+          { id: 't', type: 'admin', role: 'admin', channel: 'system' },
+          h.ids.provider,
+          {
+            start: '2030-02-01T00:00:00Z',
+            end: '2031-02-01T00:00:00Z',
+          },
+        ),
     );
     await new Promise((res) => setTimeout(res, 300));
     const dates = new Set(r.events.slice(before).map((e) => (e.data as TimeslotUpdated).date));

@@ -65,23 +65,24 @@ export interface Feed {
 /** Slots whose block can reach into the next or previous local day (buffers, late slots). */
 const EDGE = 3 * HOUR;
 
-export function startFeed(ctx: AppContext, pub: Publisher, opts: FeedOptions = {}): Feed {
+export async function startFeed(ctx: AppContext, pub: Publisher, opts: FeedOptions = {}): Promise<Feed> {
   const maxDays = opts.maxDays ?? 31;
   const coalescer = new Coalescer<Change>(
     opts.windowMs ?? 250,
     (key, items) => {
-      try {
-        const [providerId, date] = key.split('|');
-        const msg = timeslotMessage(ctx, providerId, date, items);
-        if (msg) pub.publish(providerChannel(providerId), 'timeslot.updated', msg);
-      } catch (err) {
-        ctx.logger.warn({ err, key }, 'realtime availability update failed; clients refetch on reconnect');
-      }
+      const [providerId, date] = key.split('|');
+      timeslotMessage(ctx, providerId, date, items).then(
+        (msg) => {
+          if (msg) pub.publish(providerChannel(providerId), 'timeslot.updated', msg);
+        },
+        (err) =>
+          ctx.logger.warn({ err, key }, 'realtime availability update failed; clients refetch on reconnect'),
+      );
     },
     opts.timers,
   );
 
-  const onEvent = (e: DomainEvent) => {
+  const onEvent = async (e: DomainEvent) => {
     if (BOOKING_TOPICS.has(e.topic)) {
       const p = e.payload as { userId?: string; appointment?: { userId?: string } };
       const userId = p.appointment?.userId ?? p.userId;
@@ -92,7 +93,7 @@ export function startFeed(ctx: AppContext, pub: Publisher, opts: FeedOptions = {
     const p = e.payload as { providerId?: string; startAt?: number; endAt?: number; timeslotId?: string };
     if (typeof p.providerId !== 'string' || typeof p.startAt !== 'number' || typeof p.endAt !== 'number')
       return;
-    const provider = getProvider(ctx.db, p.providerId);
+    const provider = await getProvider(ctx.db, p.providerId);
     if (!provider) return;
     const change: Change = { startAt: p.startAt, endAt: p.endAt };
     if (typeof p.timeslotId === 'string') change.timeslotId = p.timeslotId;
@@ -108,7 +109,9 @@ export function startFeed(ctx: AppContext, pub: Publisher, opts: FeedOptions = {
       coalescer.add(`${provider.id}|${d}`, change);
   };
 
-  const unsubscribe = ctx.bus.subscribe(onEvent);
+  const unsubscribe = ctx.bus.subscribe((e) => {
+    onEvent(e).catch((err) => ctx.logger.warn({ err, topic: e.topic }, 'realtime feed failed for an event'));
+  });
   return {
     stop() {
       unsubscribe();
@@ -123,21 +126,22 @@ export function startFeed(ctx: AppContext, pub: Publisher, opts: FeedOptions = {
  * provider) whose blocked time overlaps a changed interval, with its status as the
  * availability endpoint would serve it right now. Null when no offered slot is affected.
  */
-export function timeslotMessage(
+export async function timeslotMessage(
   ctx: AppContext,
   providerId: string,
   date: string,
   changes: Change[],
-): TimeslotUpdated | null {
-  const provider = getProvider(ctx.db, providerId);
+): Promise<TimeslotUpdated | null> {
+  const provider = await getProvider(ctx.db, providerId);
   if (!provider) return null;
-  const services = stmt<ServiceRow>(ctx.db, 'SELECT * FROM services WHERE provider_id = ? ORDER BY id').all(
-    providerId,
-  );
+  const services = await stmt<ServiceRow>(
+    ctx.db,
+    'SELECT * FROM services WHERE provider_id = ? ORDER BY id',
+  ).all(providerId);
   const now = ctx.clock.now();
   const out = new Map<string, SlotChange & { blockStart: number; blockEnd: number }>();
   for (const service of services) {
-    for (const s of computeDay(ctx.db, provider, service, date, now).slots) {
+    for (const s of (await computeDay(ctx.db, provider, service, date, now)).slots) {
       if (changes.some((c) => s.blockStart < c.endAt && s.blockEnd > c.startAt))
         out.set(s.id, {
           timeslotId: s.id,

@@ -101,7 +101,11 @@ export const realtimePlugin =
     });
     const ext: HttpPublisher | null = external ? httpPublisher({ target: external, log: ctx.logger }) : null;
     const publisher: Publisher = ext ?? hub;
-    const feed = startFeed(ctx, publisher, opts.windowMs !== undefined ? { windowMs: opts.windowMs } : {});
+    const feed = await startFeed(
+      ctx,
+      publisher,
+      opts.windowMs !== undefined ? { windowMs: opts.windowMs } : {},
+    );
     const nowSeconds = opts.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
     running.set(ctx, { hub, feed, publisher, external });
 
@@ -246,7 +250,7 @@ async function pusherHttpApi(api: FastifyInstance, ctx: AppContext, hub: Hub, no
     if (failure) throw new AppError(failure.code, failure.detail);
     // An exact replay of a signed request (same timestamp, body and signature) is refused:
     // the signature is remembered for longer than its timestamp stays acceptable.
-    rememberSignature(
+    await rememberSignature(
       ctx.db,
       `pusher:${(req.query as { auth_signature: string }).auth_signature}`,
       ctx.clock.now(),

@@ -149,7 +149,7 @@ describe('pusher-js against the embedded hub', () => {
 
     const from = r.events.length;
     h.clock.advance(91_000);
-    expect(write(h.ctx, (w) => sweepExpired(h.ctx.db, w))).toBe(1);
+    expect(await write(h.ctx, async (w) => await sweepExpired(w.db, w))).toBe(1);
     const freed = await r.next((x) => x.event === 'timeslot.updated', 3000, from);
     expect(freed.data).toMatchObject({ timeslotId: slot.id, status: 'available', date: DAY });
     const now = (await slotsOf(h, DAY)).timeslots.find((s) => s.id === slot.id);

@@ -31,8 +31,8 @@ export interface ReservationRow {
   ended_at: number | null;
 }
 
-export function getReservation(db: Db, token: string): ReservationRow | undefined {
-  return stmt<ReservationRow>(db, 'SELECT * FROM reservations WHERE token = ?').get(token);
+export async function getReservation(db: Db, token: string): Promise<ReservationRow | undefined> {
+  return await stmt<ReservationRow>(db, 'SELECT * FROM reservations WHERE token = ?').get(token);
 }
 
 /** The realtime-only event that tells subscribers a provider's time changed. */
@@ -47,8 +47,8 @@ export function emitSlotChange(
 }
 
 /** Ends a lapsed hold and announces the freed time (realtime) and the expiry (metrics). */
-function markExpired(db: Db, w: WriteScope, r: ReservationRow): void {
-  stmt(db, "UPDATE reservations SET status = 'expired', ended_at = ? WHERE token = ?").run(
+async function markExpired(db: Db, w: WriteScope, r: ReservationRow): Promise<void> {
+  await stmt(db, "UPDATE reservations SET status = 'expired', ended_at = ? WHERE token = ?").run(
     r.expires_at,
     r.token,
   );
@@ -64,13 +64,13 @@ function markExpired(db: Db, w: WriteScope, r: ReservationRow): void {
  * Marks this provider's lapsed holds expired. Blocking is decided by time anyway; this keeps
  * the partial unique index (one active hold per slot) from tripping over a dead hold.
  */
-function expireLapsed(db: Db, w: WriteScope, providerId: string): void {
-  const lapsed = stmt<ReservationRow>(
+async function expireLapsed(db: Db, w: WriteScope, providerId: string): Promise<void> {
+  const lapsed = await stmt<ReservationRow>(
     db,
     "SELECT * FROM reservations WHERE provider_id = ? AND status = 'active' AND expires_at <= ?",
   ).all(providerId, w.now);
   for (const r of lapsed) {
-    markExpired(db, w, r);
+    await markExpired(db, w, r);
   }
 }
 
@@ -87,9 +87,9 @@ export const toReservation = (r: ReservationRow): Reservation => ({
  * past `max` live holds the next is refused with 409 `too_many_holds`, naming the holds to
  * release. Staff and admin are unbounded (bulk work). Counted per user, across tokens.
  */
-function checkHoldBudget(db: Db, actor: Actor, now: number, max: number): void {
+async function checkHoldBudget(db: Db, actor: Actor, now: number, max: number): Promise<void> {
   if (actor.role !== 'user' || max <= 0) return;
-  const live = stmt<ReservationRow>(
+  const live = await stmt<ReservationRow>(
     db,
     "SELECT * FROM reservations WHERE actor_id = ? AND status = 'active' AND expires_at > ? ORDER BY created_at",
   ).all(actor.id, now);
@@ -109,23 +109,23 @@ function checkHoldBudget(db: Db, actor: Actor, now: number, max: number): void {
   );
 }
 
-export function createReservation(
+export async function createReservation(
   db: Db,
   w: WriteScope,
   actor: Actor,
   b: Static<typeof CreateReservation>,
   ttlSeconds: number,
   maxHoldsPerUser = 0,
-): Reservation {
+): Promise<Reservation> {
   if (actor.role === 'support') throw new AppError('forbidden', 'support tokens are read-only');
-  const provider = requireProvider(db, b.providerId);
-  const service = requireService(db, b.providerId, b.serviceId);
+  const provider = await requireProvider(db, b.providerId);
+  const service = await requireService(db, b.providerId, b.serviceId);
   let userId = b.userId ?? null;
   let purpose: 'book' | 'reschedule' = 'book';
   let appointmentId: string | null = null;
   let basePrice = service.price_cents;
   if (b.appointmentId) {
-    const a = visibleAppointment(db, actor, b.appointmentId);
+    const a = await visibleAppointment(db, actor, b.appointmentId);
     if (!isActive(a.status)) throw new AppError('appointment_not_active', `appointment is ${a.status}`);
     if (a.start_at <= w.now) throw new AppError('appointment_started', 'the appointment has already started');
     if (a.provider_id !== b.providerId || a.service_id !== b.serviceId)
@@ -143,18 +143,18 @@ export function createReservation(
       throw new AppError('forbidden', 'a user may hold slots only for themselves');
     userId = actor.userId ?? null;
   }
-  const slot = resolveTimeslot(db, provider, service, b.timeslotId, w.now);
-  expireLapsed(db, w, provider.id);
+  const slot = await resolveTimeslot(db, provider, service, b.timeslotId, w.now);
+  await expireLapsed(db, w, provider.id);
 
   // A new hold by the same actor for the same appointment releases the previous one.
   if (appointmentId) {
-    const prev = stmt<ReservationRow>(
+    const prev = await stmt<ReservationRow>(
       db,
       "SELECT * FROM reservations WHERE appointment_id = ? AND actor_id = ? AND status = 'active'",
     ).all(appointmentId, actor.id);
     for (const r of prev) {
       if (r.start_at === slot.start) continue; // the same slot again: refused below as taken
-      stmt(db, "UPDATE reservations SET status = 'released', ended_at = ? WHERE token = ?").run(
+      await stmt(db, "UPDATE reservations SET status = 'released', ended_at = ? WHERE token = ?").run(
         w.now,
         r.token,
       );
@@ -162,9 +162,9 @@ export function createReservation(
     }
   }
 
-  checkHoldBudget(db, actor, w.now, maxHoldsPerUser);
+  await checkHoldBudget(db, actor, w.now, maxHoldsPerUser);
 
-  const blockers = blockersFor(db, provider.id, slot.blockStart, slot.blockEnd, w.now, {
+  const blockers = await blockersFor(db, provider.id, slot.blockStart, slot.blockEnd, w.now, {
     ...(appointmentId ? { appointmentId } : {}),
   });
   const blockInterval = { start: slot.blockStart, end: slot.blockEnd };
@@ -172,14 +172,14 @@ export function createReservation(
     blockers.booked.some((i) => overlaps(blockInterval, i)) ||
     blockers.reserved.some((i) => overlaps(blockInterval, i)) ||
     blockers.blocked.some((i) => overlaps({ start: slot.start, end: slot.end }, i));
-  const conflict = () =>
+  const conflict = async () =>
     new AppError('slot_taken', 'that timeslot is no longer available', {
       timeslotId: b.timeslotId,
-      alternatives: nearestAlternatives(db, provider, service, slot.start, w.now, basePrice, {
+      alternatives: await nearestAlternatives(db, provider, service, slot.start, w.now, basePrice, {
         ...(appointmentId ? { appointmentId } : {}),
       }),
     });
-  if (taken) throw conflict();
+  if (taken) throw await conflict();
 
   const row: ReservationRow = {
     token: randomToken('rsv_'),
@@ -200,7 +200,7 @@ export function createReservation(
     ended_at: null,
   };
   try {
-    stmt(
+    await stmt(
       db,
       `INSERT INTO reservations (token, timeslot_id, provider_id, service_id, user_id, appointment_id, actor_id, purpose,
         start_at, end_at, block_start, block_end, status, expires_at, created_at)
@@ -208,7 +208,7 @@ export function createReservation(
         @start_at, @end_at, @block_start, @block_end, @status, @expires_at, @created_at)`,
     ).run(row);
   } catch (e) {
-    if (isConstraintError(e)) throw conflict();
+    if (isConstraintError(e)) throw await conflict();
     throw e;
   }
   emitSlotChange(w, provider.id, slot.blockStart, slot.blockEnd, {
@@ -222,12 +222,15 @@ export function createReservation(
 }
 
 /** Release: the holder, staff or admin. Releasing an ended hold is a no-op (DELETE is idempotent). */
-export function releaseReservation(db: Db, w: WriteScope, actor: Actor, token: string): void {
-  const r = getReservation(db, token);
+export async function releaseReservation(db: Db, w: WriteScope, actor: Actor, token: string): Promise<void> {
+  const r = await getReservation(db, token);
   const mayRelease = r && (r.actor_id === actor.id || actor.role === 'staff' || actor.role === 'admin');
   if (!r || !mayRelease) throw new AppError('reservation_not_found', 'reservation not found');
   if (r.status !== 'active') return;
-  stmt(db, "UPDATE reservations SET status = 'released', ended_at = ? WHERE token = ?").run(w.now, token);
+  await stmt(db, "UPDATE reservations SET status = 'released', ended_at = ? WHERE token = ?").run(
+    w.now,
+    token,
+  );
   if (r.expires_at > w.now)
     emitSlotChange(w, r.provider_id, r.block_start, r.block_end, { reason: 'released' });
 }
@@ -236,8 +239,13 @@ export function releaseReservation(db: Db, w: WriteScope, actor: Actor, token: s
  * Loads a hold for use by a booking or reschedule, enforcing who may use it and that it
  * is still alive at `now`.
  */
-export function usableReservation(db: Db, actor: Actor, token: string, now: number): ReservationRow {
-  const r = getReservation(db, token);
+export async function usableReservation(
+  db: Db,
+  actor: Actor,
+  token: string,
+  now: number,
+): Promise<ReservationRow> {
+  const r = await getReservation(db, token);
   const mayUse = r && (r.actor_id === actor.id || actor.role === 'staff' || actor.role === 'admin');
   if (!r || !mayUse) throw new AppError('reservation_not_found', 'reservation not found');
   if (r.status === 'consumed' || r.status === 'released')
@@ -247,18 +255,18 @@ export function usableReservation(db: Db, actor: Actor, token: string, now: numb
   return r;
 }
 
-export function consumeReservation(db: Db, token: string, now: number): void {
-  stmt(db, "UPDATE reservations SET status = 'consumed', ended_at = ? WHERE token = ?").run(now, token);
+export async function consumeReservation(db: Db, token: string, now: number): Promise<void> {
+  await stmt(db, "UPDATE reservations SET status = 'consumed', ended_at = ? WHERE token = ?").run(now, token);
 }
 
 /** Sweeper: marks lapsed holds expired and announces the freed time. Returns how many. */
-export function sweepExpired(db: Db, w: WriteScope, limit = 1000): number {
-  const rows = stmt<ReservationRow>(
+export async function sweepExpired(db: Db, w: WriteScope, limit = 1000): Promise<number> {
+  const rows = await stmt<ReservationRow>(
     db,
     "SELECT * FROM reservations WHERE status = 'active' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
   ).all(w.now, limit);
   for (const r of rows) {
-    markExpired(db, w, r);
+    await markExpired(db, w, r);
   }
   return rows.length;
 }

@@ -49,37 +49,37 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     ...opts.config,
   });
   const clock = new ManualClock(Date.parse(opts.now ?? '2030-01-07T12:00:00Z'));
-  const ctx = createContext(config, { clock, db: openDb(config.dbPath) });
+  const ctx = await createContext(config, { clock, db: await openDb(config.dbPath) });
   const now = clock.now();
-  const ids = write(ctx, (w) => {
-    const p = createProvider(ctx.db, w, seedActor, {
+  const ids = await write(ctx, async (w) => {
+    const p = await createProvider(w.db, w, seedActor, {
       name: 'Dr. Test',
       timezone: opts.timezone ?? 'America/New_York',
       email: 'doc@example.com',
     });
-    setHours(
-      ctx.db,
+    await setHours(
+      w.db,
       w,
       seedActor,
       p.id,
       [1, 2, 3, 4, 5, 6, 7].map((d) => ({ weekday: d, start: '09:00', end: '17:00' })),
     );
-    const s = createService(ctx.db, w, seedActor, {
+    const s = await createService(w.db, w, seedActor, {
       providerId: p.id,
       title: 'Consultation',
       durationMinutes: 30,
       priceCents: 5000,
       cancellation: { freeUntilHoursBefore: 24, feeCents: 1500 },
     });
-    const s60 = createService(ctx.db, w, seedActor, {
+    const s60 = await createService(w.db, w, seedActor, {
       providerId: p.id,
       title: 'Long session',
       durationMinutes: 60,
       slotStepMinutes: 30,
       priceCents: 9000,
     });
-    const alice = createUser(ctx.db, w, seedActor, { name: 'Alice Doe', email: 'alice@example.com' });
-    const bob = createUser(ctx.db, w, seedActor, {
+    const alice = await createUser(w.db, w, seedActor, { name: 'Alice Doe', email: 'alice@example.com' });
+    const bob = await createUser(w.db, w, seedActor, {
       name: 'Bob Roe',
       email: 'bob@example.com',
       phone: '+15550100',
@@ -87,11 +87,11 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     return { provider: p.id, service: s.id, service60: s60.id, alice: alice.id, bob: bob.id };
   });
   const tokens = {
-    admin: insertToken(ctx.db, now, { name: 'admin', role: 'admin' }).token,
-    staff: insertToken(ctx.db, now, { name: 'front desk', role: 'staff' }).token,
-    support: insertToken(ctx.db, now, { name: 'support', role: 'support' }).token,
-    alice: insertToken(ctx.db, now, { name: 'alice', role: 'user', userId: ids.alice }).token,
-    bob: insertToken(ctx.db, now, { name: 'bob', role: 'user', userId: ids.bob }).token,
+    admin: (await insertToken(ctx.db, now, { name: 'admin', role: 'admin' })).token,
+    staff: (await insertToken(ctx.db, now, { name: 'front desk', role: 'staff' })).token,
+    support: (await insertToken(ctx.db, now, { name: 'support', role: 'support' })).token,
+    alice: (await insertToken(ctx.db, now, { name: 'alice', role: 'user', userId: ids.alice })).token,
+    bob: (await insertToken(ctx.db, now, { name: 'bob', role: 'user', userId: ids.bob })).token,
   };
   const app = await buildApp(ctx);
   if (opts.listen) await app.listen({ port: 0, host: '127.0.0.1' });
@@ -105,7 +105,7 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     ids,
     async close() {
       await app.close();
-      ctx.db.sqlite.close();
+      await ctx.db.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -19,24 +19,24 @@ export interface DeliveryStatusBody {
  * Message-ID (with or without the angle brackets). The signature is remembered in the
  * same transaction, so a replay is refused only once the first delivery took effect.
  */
-export function applyDeliveryStatus(
+export async function applyDeliveryStatus(
   ctx: Pick<AppContext, 'db' | 'clock' | 'bus'>,
   signature: string,
   b: DeliveryStatusBody,
 ) {
   const at = Date.parse(b.at);
   if (Number.isNaN(at)) throw new AppError('validation', 'at must be an ISO 8601 instant');
-  return write(ctx, (w) => {
-    rememberSignature(ctx.db, signature, w.now);
+  return await write(ctx, async (w) => {
+    await rememberSignature(w.db, signature, w.now);
     const bare = b.messageId.replace(/^<|>$/g, '');
-    const row = stmt<{ id: string; appointment_id: string | null; status: string }>(
-      ctx.db,
+    const row = await stmt<{ id: string; appointment_id: string | null; status: string }>(
+      w.db,
       `SELECT id, appointment_id, status FROM notifications
         WHERE provider_message_id = ? OR message_id = ? OR message_id = ? ORDER BY created_at LIMIT 1`,
     ).get(b.messageId, b.messageId, `<${bare}>`);
     if (!row) throw new AppError('not_found', `no notification with message id ${b.messageId}`);
-    stmt(
-      ctx.db,
+    await stmt(
+      w.db,
       `UPDATE notifications SET status = ?, last_error = ?, claimed_until = NULL, updated_at = ? WHERE id = ?`,
     ).run(b.status, b.status === 'delivered' ? null : (b.error ?? b.status).slice(0, 500), w.now, row.id);
     return { id: row.id, appointmentId: row.appointment_id, status: b.status };
@@ -62,7 +62,7 @@ const calendarActor = (providerId: string): Actor => ({
  * turns it into timeslot.updated), and active appointments that now collide are flagged
  * for staff — never cancelled: a person decides.
  */
-export function applyCalendarBusy(
+export async function applyCalendarBusy(
   ctx: Pick<AppContext, 'db' | 'clock' | 'bus'>,
   signature: string,
   b: CalendarBody,
@@ -75,12 +75,12 @@ export function applyCalendarBusy(
     if (!(end > start)) throw new AppError('validation', `busy ${x.externalId}: end must be after start`);
     return { externalId: x.externalId, start, end };
   });
-  return write(ctx, (w) => {
-    rememberSignature(ctx.db, signature, w.now);
-    const p = stmt<{ id: string }>(ctx.db, 'SELECT id FROM providers WHERE id = ?').get(b.providerId);
+  return await write(ctx, async (w) => {
+    await rememberSignature(w.db, signature, w.now);
+    const p = await stmt<{ id: string }>(w.db, 'SELECT id FROM providers WHERE id = ?').get(b.providerId);
     if (!p) throw new AppError('not_found', `provider ${b.providerId} not found`);
     const existing = stmt<{ start_at: number; end_at: number }>(
-      ctx.db,
+      w.db,
       `SELECT start_at, end_at FROM busy_blocks WHERE provider_id = ? AND source = 'calendar' AND external_id = ?`,
     );
     const changed = (startAt: number, endAt: number, reason: string) =>
@@ -93,10 +93,10 @@ export function applyCalendarBusy(
     let removed = 0;
     const flagged: string[] = [];
     for (const x of blocks) {
-      const before = existing.get(b.providerId, x.externalId);
+      const before = await existing.get(b.providerId, x.externalId);
       if (before && before.start_at === x.start && before.end_at === x.end) continue;
-      stmt(
-        ctx.db,
+      await stmt(
+        w.db,
         `INSERT INTO busy_blocks (id, provider_id, start_at, end_at, source, external_id, reason, created_at)
          VALUES (?, ?, ?, ?, 'calendar', ?, 'external calendar', ?)
          ON CONFLICT (provider_id, source, external_id) DO UPDATE SET start_at = excluded.start_at, end_at = excluded.end_at`,
@@ -104,14 +104,14 @@ export function applyCalendarBusy(
       upserted++;
       if (before) changed(before.start_at, before.end_at, 'calendar');
       changed(x.start, x.end, 'calendar');
-      const colliding = stmt<{ id: string }>(
-        ctx.db,
+      const colliding = await stmt<{ id: string }>(
+        w.db,
         `SELECT id FROM appointments WHERE provider_id = ? AND status IN ('upcoming','confirmed','rescheduled')
           AND start_at < ? AND end_at > ? ORDER BY start_at`,
       ).all(b.providerId, x.end, x.start);
       for (const a of colliding) {
-        setAttention(
-          ctx.db,
+        await setAttention(
+          w.db,
           w,
           calendarActor(b.providerId),
           a.id,
@@ -121,10 +121,10 @@ export function applyCalendarBusy(
       }
     }
     for (const ext of b.removed) {
-      const before = existing.get(b.providerId, ext);
+      const before = await existing.get(b.providerId, ext);
       if (!before) continue;
-      stmt(
-        ctx.db,
+      await stmt(
+        w.db,
         `DELETE FROM busy_blocks WHERE provider_id = ? AND source = 'calendar' AND external_id = ?`,
       ).run(b.providerId, ext);
       removed++;

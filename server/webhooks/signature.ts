@@ -68,9 +68,12 @@ export function verifySignature(
  * Remembers a signature; a second delivery of the same one is a replay (409 `replayed`).
  * Kept a little longer than the tolerance window, after which a stale timestamp rejects it anyway.
  */
-export function rememberSignature(db: Db, signature: string, now: number): void {
+export async function rememberSignature(db: Db, signature: string, now: number): Promise<void> {
   try {
-    stmt(db, 'INSERT INTO webhook_signatures (signature, received_at) VALUES (?, ?)').run(signature, now);
+    await stmt(db, 'INSERT INTO webhook_signatures (signature, received_at) VALUES (?, ?)').run(
+      signature,
+      now,
+    );
   } catch (e) {
     if (isConstraintError(e)) throw new AppError('replayed', 'this signature was already received');
     throw e;
@@ -83,7 +86,8 @@ export function rememberSignature(db: Db, signature: string, now: number): void 
  */
 export const SIGNATURE_MEMORY_MS = 25 * 60_000;
 
-export function pruneSignatures(db: Db, now: number): number {
-  return stmt(db, 'DELETE FROM webhook_signatures WHERE received_at < ?').run(now - SIGNATURE_MEMORY_MS)
-    .changes;
+export async function pruneSignatures(db: Db, now: number): Promise<number> {
+  return (
+    await stmt(db, 'DELETE FROM webhook_signatures WHERE received_at < ?').run(now - SIGNATURE_MEMORY_MS)
+  ).changes;
 }

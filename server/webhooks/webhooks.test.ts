@@ -1,4 +1,5 @@
 import ICAL from 'ical.js';
+import { sqliteOf } from '../db/open.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exportIcs } from '../calendar/feed.js';
 import { jobDeps } from '../jobs/testing.js';
@@ -115,8 +116,8 @@ describe('signed webhooks', () => {
     expect(shown).toMatchObject({ status: 'confirmed', needsAttention: true });
     expect(shown.attentionReason).toMatch(/gcal-1/);
     // the provider is told by email; the customer is not
-    dispatchOutbox(jobDeps(h));
-    const notes = h.ctx.db.sqlite
+    await dispatchOutbox(jobDeps(h));
+    const notes = sqliteOf(h.ctx.db)
       .prepare(`SELECT recipient, template FROM notifications WHERE template = 'attention'`)
       .all();
     expect(notes).toEqual([{ recipient: 'doc@example.com', template: 'attention' }]);
@@ -141,12 +142,12 @@ describe('signed webhooks', () => {
   it('delivery status moves a notification to delivered / bounced; unknown ids are 404', async () => {
     const a = await bookVia(h, (await slotsOf(h, DAY)).timeslots[2].id);
     const deps = jobDeps(h);
-    dispatchOutbox(deps);
+    await dispatchOutbox(deps);
     h.ctx.config.smtpUrl = undefined;
     const t = transportsFrom(deps);
     await drainNotifications(deps, t);
     closeTransports(t);
-    const rows = h.ctx.db.sqlite
+    const rows = sqliteOf(h.ctx.db)
       .prepare(`SELECT recipient, message_id FROM notifications WHERE appointment_id = ? ORDER BY recipient`)
       .all(a.id) as { recipient: string; message_id: string }[];
     const ok = await post('/webhooks/notifications', {
@@ -193,7 +194,7 @@ describe('ICS feed and export', () => {
     const slots = (await slotsOf(h, DAY)).timeslots;
     const a = await bookVia(h, slots[1].id);
     const token = (
-      h.ctx.db.sqlite.prepare('SELECT feed_token FROM providers WHERE id = ?').get(h.ids.provider) as {
+      sqliteOf(h.ctx.db).prepare('SELECT feed_token FROM providers WHERE id = ?').get(h.ids.provider) as {
         feed_token: string;
       }
     ).feed_token;
@@ -264,7 +265,7 @@ describe('ICS feed and export', () => {
 
   it('the export job writes <data-dir>/exports/<providerId>.ics', async () => {
     const a = await bookVia(h, (await slotsOf(h, DAY)).timeslots[5].id);
-    const r = exportIcs(jobDeps(h));
+    const r = await exportIcs(jobDeps(h));
     expect(r.files).toBe(1);
     const { readFileSync } = await import('node:fs');
     const ics = readFileSync(`${h.dir}/exports/${h.ids.provider}.ics`, 'utf8');

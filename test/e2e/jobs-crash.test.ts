@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { sqliteOf } from '../../server/db/open.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobDeps } from '../../server/jobs/testing.js';
@@ -74,8 +75,8 @@ describe('crash while sending (SIGKILL mid-flight, restart)', () => {
         booked++;
       }
     }
-    expect(dispatchOutbox(jobDeps(h)).notifications).toBe(500);
-    const count = (sql: string) => (h.ctx.db.sqlite.prepare(sql).get() as { n: number }).n;
+    expect((await dispatchOutbox(jobDeps(h))).notifications).toBe(500);
+    const count = (sql: string) => (sqliteOf(h.ctx.db).prepare(sql).get() as { n: number }).n;
     expect(count(`SELECT count(*) AS n FROM notifications WHERE status = 'queued'`)).toBe(500);
 
     const first = startSender();
@@ -90,7 +91,7 @@ describe('crash while sending (SIGKILL mid-flight, restart)', () => {
     const receivedByKill = new Set(sink.messages.map((m) => m.messageId));
     const unsentAtKill = new Set(
       (
-        h.ctx.db.sqlite.prepare(`SELECT message_id FROM notifications WHERE status = 'queued'`).all() as {
+        sqliteOf(h.ctx.db).prepare(`SELECT message_id FROM notifications WHERE status = 'queued'`).all() as {
           message_id: string;
         }[]
       ).map((r) => r.message_id),
@@ -112,9 +113,9 @@ describe('crash while sending (SIGKILL mid-flight, restart)', () => {
     const distinct = new Set(ids);
     expect(distinct.size).toBe(500);
     const expected = new Set(
-      (h.ctx.db.sqlite.prepare('SELECT message_id FROM notifications').all() as { message_id: string }[]).map(
-        (r) => r.message_id,
-      ),
+      (
+        sqliteOf(h.ctx.db).prepare('SELECT message_id FROM notifications').all() as { message_id: string }[]
+      ).map((r) => r.message_id),
     );
     expect([...distinct].every((id) => expected.has(id))).toBe(true);
     const seen = new Map<string, number>();

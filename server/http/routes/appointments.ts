@@ -62,7 +62,7 @@ export const appointmentRoutes =
         const { userId } = req.params;
         if (req.principal!.role === 'user' && req.principal!.userId !== userId)
           throw new AppError('not_found', `user ${userId} not found`);
-        return listUserAppointments(
+        return await listUserAppointments(
           ctx.db,
           userId,
           req.query.filter ?? 'upcoming',
@@ -113,7 +113,7 @@ export const appointmentRoutes =
         let to: number | undefined;
         if (q.date) {
           let zone = q.tz ?? 'UTC';
-          if (q.providerId) zone = getProvider(ctx.db, q.providerId)?.timezone ?? zone;
+          if (q.providerId) zone = (await getProvider(ctx.db, q.providerId))?.timezone ?? zone;
           if (!isValidZone(zone))
             throw new AppError('validation', `unknown time zone ${JSON.stringify(zone)}`);
           const day = resolveDay(q.date, zone, ctx.clock.now());
@@ -122,7 +122,7 @@ export const appointmentRoutes =
           from = startOfDay(day, zone);
           to = startOfDay(addDays(day, q.days ?? 1), zone);
         }
-        return searchAppointments(ctx.db, {
+        return await searchAppointments(ctx.db, {
           ...(q.providerId ? { providerId: q.providerId } : {}),
           ...(q.userId ? { userId: q.userId } : {}),
           ...(from !== undefined ? { from, to } : {}),
@@ -146,7 +146,7 @@ export const appointmentRoutes =
         },
       },
       async (req, reply) => {
-        const r = visibleAppointment(ctx.db, req.actor, req.params.id);
+        const r = await visibleAppointment(ctx.db, req.actor, req.params.id);
         reply.header('etag', `"${r.version}"`);
         return {
           ...toAppointment(r),
@@ -154,8 +154,8 @@ export const appointmentRoutes =
             minNoticeMinutes: r.min_notice_minutes,
             text: rescheduleText(r.min_notice_minutes),
           },
-          audit: auditForAppointment(ctx.db, r.id),
-          notifications: notificationsFor(ctx.db, r.id),
+          audit: await auditForAppointment(ctx.db, r.id),
+          notifications: await notificationsFor(ctx.db, r.id),
         };
       },
     );
@@ -172,8 +172,8 @@ export const appointmentRoutes =
         },
       },
       async (req) => {
-        const r = visibleAppointment(ctx.db, req.actor, req.params.id);
-        return { items: auditForAppointment(ctx.db, r.id) };
+        const r = await visibleAppointment(ctx.db, req.actor, req.params.id);
+        return { items: await auditForAppointment(ctx.db, r.id) };
       },
     );
 
@@ -189,7 +189,7 @@ export const appointmentRoutes =
         },
       },
       async (req) => {
-        const r = visibleAppointment(ctx.db, req.actor, req.params.id);
+        const r = await visibleAppointment(ctx.db, req.actor, req.params.id);
         return cancellationQuote(r.id, policyInput(r), ctx.clock.now());
       },
     );
@@ -215,7 +215,7 @@ export const appointmentRoutes =
         },
       },
       async (req) => {
-        const r = visibleAppointment(ctx.db, req.actor, req.params.id);
+        const r = await visibleAppointment(ctx.db, req.actor, req.params.id);
         const kind = req.query.kind ?? 'next';
         const now = ctx.clock.now();
         let date: string | undefined;
@@ -223,9 +223,9 @@ export const appointmentRoutes =
           date = resolveDay(req.query.date ?? '', r.timezone, now) ?? undefined;
           if (!date) throw new AppError('validation', 'kind=date needs date=YYYY-MM-DD (or today/tomorrow)');
         }
-        const p = getProvider(ctx.db, r.provider_id)!;
-        const s = getService(ctx.db, r.service_id)!;
-        const items = quickAlternatives(
+        const p = (await getProvider(ctx.db, r.provider_id))!;
+        const s = (await getService(ctx.db, r.service_id))!;
+        const items = await quickAlternatives(
           ctx.db,
           p,
           s,
@@ -253,7 +253,7 @@ export const appointmentRoutes =
         },
       },
       async (req, reply) => {
-        const r = visibleAppointment(ctx.db, req.actor, req.params.id);
+        const r = await visibleAppointment(ctx.db, req.actor, req.params.id);
         reply
           .type('text/calendar; charset=utf-8')
           .header('content-disposition', `attachment; filename="${r.id}.ics"`);
@@ -274,11 +274,11 @@ export const appointmentRoutes =
         },
       },
       async (req, reply) =>
-        runMutation(ctx, req, reply, {
+        await runMutation(ctx, req, reply, {
           keyRequired: true,
           status: 201,
           auditAs: 'book',
-          run: (w, meta) => book(ctx.db, w, req.actor, req.body, meta),
+          run: async (w, meta) => await book(w.db, w, req.actor, req.body, meta),
           headers: etag,
         }),
     );
@@ -297,12 +297,12 @@ export const appointmentRoutes =
         },
       },
       async (req, reply) =>
-        runMutation(ctx, req, reply, {
+        await runMutation(ctx, req, reply, {
           keyRequired: true,
           status: 200,
           auditAs: 'reschedule',
           appointmentId: req.params.id,
-          run: (w, meta) => reschedule(ctx.db, w, req.actor, req.params.id, req.body, meta),
+          run: async (w, meta) => await reschedule(w.db, w, req.actor, req.params.id, req.body, meta),
           headers: etag,
         }),
     );
@@ -321,12 +321,12 @@ export const appointmentRoutes =
         },
       },
       async (req, reply) =>
-        runMutation(ctx, req, reply, {
+        await runMutation(ctx, req, reply, {
           keyRequired: true,
           status: 200,
           auditAs: 'cancel',
           appointmentId: req.params.id,
-          run: (w, meta) => cancel(ctx.db, w, req.actor, req.params.id, req.body ?? {}, meta),
+          run: async (w, meta) => await cancel(w.db, w, req.actor, req.params.id, req.body ?? {}, meta),
           headers: (r) => etag(r.appointment),
         }),
     );

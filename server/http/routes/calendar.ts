@@ -24,7 +24,7 @@ export const calendarRoutes =
         },
       },
       async (req, reply) => {
-        const ics = providerFeed(ctx.db, req.params.providerId, req.query.token, ctx.clock.now());
+        const ics = await providerFeed(ctx.db, req.params.providerId, req.query.token, ctx.clock.now());
         return reply
           .type('text/calendar; charset=utf-8')
           .header('cache-control', 'private, max-age=60')
@@ -46,7 +46,7 @@ export const calendarRoutes =
           response: { 200: Feed, ...errors },
         },
       },
-      async (req) => feedFor(ctx.db, req.params.id),
+      async (req) => await feedFor(ctx.db, req.params.id),
     );
     app.post(
       '/admin/providers/:id/feed/rotate',
@@ -59,6 +59,6 @@ export const calendarRoutes =
           response: { 200: Feed, ...errors },
         },
       },
-      async (req) => rotateFeedToken(ctx.db, req.actor, req.params.id, ctx.clock.now()),
+      async (req) => await rotateFeedToken(ctx.db, req.actor, req.params.id, ctx.clock.now()),
     );
   };

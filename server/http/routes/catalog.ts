@@ -76,7 +76,7 @@ export const catalogRoutes =
           response: { 200: Type.Object({ items: Type.Array(Provider) }), ...errors },
         },
       },
-      async (req) => ({ items: listProviders(ctx.db, { admin: req.principal?.role === 'admin' }) }),
+      async (req) => ({ items: await listProviders(ctx.db, { admin: req.principal?.role === 'admin' }) }),
     );
     app.get(
       '/providers/:providerId/services',
@@ -88,7 +88,7 @@ export const catalogRoutes =
           response: { 200: Type.Object({ items: Type.Array(Service) }), ...errors },
         },
       },
-      async (req) => ({ items: listServices(ctx.db, req.params.providerId) }),
+      async (req) => ({ items: await listServices(ctx.db, req.params.providerId) }),
     );
 
     app.post(
@@ -98,7 +98,9 @@ export const catalogRoutes =
         schema: { tags: ['admin'], body: CreateProvider, response: { 201: Provider, ...errors } },
       },
       async (req, reply) =>
-        reply.code(201).send(write(ctx, (w) => createProvider(ctx.db, w, req.actor, req.body))),
+        reply
+          .code(201)
+          .send(await write(ctx, async (w) => await createProvider(w.db, w, req.actor, req.body))),
     );
     app.patch(
       '/admin/providers/:id',
@@ -112,7 +114,8 @@ export const catalogRoutes =
           response: { 200: Provider, ...errors },
         },
       },
-      async (req) => write(ctx, (w) => updateProvider(ctx.db, w, req.actor, req.params.id, req.body)),
+      async (req) =>
+        await write(ctx, async (w) => await updateProvider(w.db, w, req.actor, req.params.id, req.body)),
     );
     app.post(
       '/admin/services',
@@ -121,7 +124,9 @@ export const catalogRoutes =
         schema: { tags: ['admin'], body: CreateService, response: { 201: Service, ...errors } },
       },
       async (req, reply) =>
-        reply.code(201).send(write(ctx, (w) => createService(ctx.db, w, req.actor, req.body))),
+        reply
+          .code(201)
+          .send(await write(ctx, async (w) => await createService(w.db, w, req.actor, req.body))),
     );
     app.put(
       '/admin/providers/:id/hours',
@@ -135,7 +140,8 @@ export const catalogRoutes =
           response: { 200: HoursOut, ...errors },
         },
       },
-      async (req) => write(ctx, (w) => setHours(ctx.db, w, req.actor, req.params.id, req.body)),
+      async (req) =>
+        await write(ctx, async (w) => await setHours(w.db, w, req.actor, req.params.id, req.body)),
     );
     app.get(
       '/admin/providers/:id/hours',
@@ -144,10 +150,10 @@ export const catalogRoutes =
         schema: { tags: ['admin'], params: Id, response: { 200: HoursOut, ...errors } },
       },
       async (req) => {
-        requireProvider(ctx.db, req.params.id);
+        await requireProvider(ctx.db, req.params.id);
         const f = (m: number) =>
           `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
-        return providerHours(ctx.db, req.params.id).map((h) => ({
+        return (await providerHours(ctx.db, req.params.id)).map((h) => ({
           weekday: h.weekday,
           start: f(h.startMinute),
           end: f(h.endMinute),
@@ -161,7 +167,9 @@ export const catalogRoutes =
         schema: { tags: ['admin'], params: Id, body: TimeOffBody, response: { 201: TimeOff, ...errors } },
       },
       async (req, reply) =>
-        reply.code(201).send(write(ctx, (w) => addTimeOff(ctx.db, w, req.actor, req.params.id, req.body))),
+        reply
+          .code(201)
+          .send(await write(ctx, async (w) => await addTimeOff(w.db, w, req.actor, req.params.id, req.body))),
     );
     app.get(
       '/admin/providers/:id/time-off',
@@ -173,13 +181,13 @@ export const catalogRoutes =
           response: { 200: Type.Object({ items: Type.Array(TimeOff) }), ...errors },
         },
       },
-      async (req) => ({ items: listTimeOff(ctx.db, req.params.id) }),
+      async (req) => ({ items: await listTimeOff(ctx.db, req.params.id) }),
     );
     app.post(
       '/admin/users',
       { config: admin, schema: { tags: ['admin'], body: CreateUser, response: { 201: User, ...errors } } },
       async (req, reply) =>
-        reply.code(201).send(write(ctx, (w) => createUser(ctx.db, w, req.actor, req.body))),
+        reply.code(201).send(await write(ctx, async (w) => await createUser(w.db, w, req.actor, req.body))),
     );
     app.get(
       '/admin/users',
@@ -194,7 +202,7 @@ export const catalogRoutes =
           response: { 200: Type.Object({ items: Type.Array(User) }), ...errors },
         },
       },
-      async (req) => ({ items: listUsers(ctx.db, req.query.q, req.query.limit ?? 50) }),
+      async (req) => ({ items: await listUsers(ctx.db, req.query.q, req.query.limit ?? 50) }),
     );
     app.get(
       '/admin/users/:id',
@@ -203,7 +211,7 @@ export const catalogRoutes =
         schema: { tags: ['admin'], params: Id, response: { 200: User, ...errors } },
       },
       async (req) => {
-        const u = getUser(ctx.db, req.params.id);
+        const u = await getUser(ctx.db, req.params.id);
         if (!u) throw new AppError('not_found', `user ${req.params.id} not found`);
         return toUser(u);
       },
@@ -220,7 +228,7 @@ export const catalogRoutes =
         },
       },
       async (req, reply) =>
-        reply.code(201).send(write(ctx, (w) => createToken(ctx.db, w, req.actor, req.body))),
+        reply.code(201).send(await write(ctx, async (w) => await createToken(w.db, w, req.actor, req.body))),
     );
     app.get(
       '/admin/tokens',
@@ -231,7 +239,7 @@ export const catalogRoutes =
           response: { 200: Type.Object({ items: Type.Array(TokenInfo) }), ...errors },
         },
       },
-      async () => ({ items: listTokens(ctx.db) }),
+      async () => ({ items: await listTokens(ctx.db) }),
     );
     app.delete(
       '/admin/tokens/:id',
@@ -240,7 +248,7 @@ export const catalogRoutes =
         schema: { tags: ['admin'], summary: 'Revoke', params: Id, response: { 204: Type.Null(), ...errors } },
       },
       async (req, reply) => {
-        write(ctx, (w) => revokeToken(ctx.db, w, req.actor, req.params.id));
+        await write(ctx, async (w) => await revokeToken(w.db, w, req.actor, req.params.id));
         return reply.code(204).send(null);
       },
     );
@@ -256,7 +264,9 @@ export const catalogRoutes =
         },
       },
       async (req, reply) =>
-        reply.code(201).send(write(ctx, (w) => rotateToken(ctx.db, w, req.actor, req.params.id))),
+        reply
+          .code(201)
+          .send(await write(ctx, async (w) => await rotateToken(w.db, w, req.actor, req.params.id))),
     );
     app.get(
       '/admin/audit',
@@ -281,7 +291,7 @@ export const catalogRoutes =
         const q = req.query;
         const since = isoParam('since', q.since);
         const until = isoParam('until', q.until);
-        return searchAudit(ctx.db, {
+        return await searchAudit(ctx.db, {
           ...(q.actorId ? { actorId: q.actorId } : {}),
           ...(q.action ? { action: q.action } : {}),
           ...(q.appointmentId ? { appointmentId: q.appointmentId } : {}),
@@ -302,6 +312,6 @@ export const catalogRoutes =
           response: { 200: AuditVerify, ...errors },
         },
       },
-      async () => verifyAudit(ctx.db),
+      async () => await verifyAudit(ctx.db),
     );
   };

@@ -29,8 +29,8 @@ const EMPTY_ERROR_CODES: Record<number, ErrorCode> = {
  * in the metrics and writes the one log line per request (request id, actor, route, status,
  * duration). Call before the routes are registered.
  */
-export function installObservability(app: FastifyInstance, ctx: AppContext): AppMetrics {
-  const metrics = createMetrics(ctx, () => realtimeOf(ctx)?.hub.stats());
+export async function installObservability(app: FastifyInstance, ctx: AppContext): Promise<AppMetrics> {
+  const metrics = await createMetrics(ctx, () => realtimeOf(ctx)?.hub.stats());
   const codes = new WeakMap<FastifyRequest, string>();
   app.addHook('onSend', async (req, reply, payload) => {
     // A plugin that refuses with an empty body (e.g. a plain GET on the WebSocket route)
@@ -146,7 +146,7 @@ export const opsRoutes =
         const since = parseSince(req.query.since ?? '7d', now);
         if (since === null)
           throw new AppError('validation', 'since must be an ISO 8601 instant or a span like 7d, 24h, 90m');
-        return statsSince(ctx.db, since, now);
+        return await statsSince(ctx.db, since, now);
       },
     );
     app.get(
@@ -175,13 +175,14 @@ export const opsRoutes =
       async (_req, reply) => {
         const checks: Record<string, boolean> = {};
         try {
-          ctx.db.sqlite.exec('BEGIN IMMEDIATE; ROLLBACK;');
+          // the write lock can be taken (another process or a stuck transaction would block it)
+          await ctx.db.transaction(async () => {});
           checks.database = true;
         } catch {
           checks.database = false;
         }
         try {
-          checks.migrations = Boolean(stmt(ctx.db, 'SELECT 1 FROM __drizzle_migrations LIMIT 1').get());
+          checks.migrations = Boolean(await stmt(ctx.db, 'SELECT 1 FROM __drizzle_migrations LIMIT 1').get());
         } catch {
           checks.migrations = false;
         }
@@ -200,6 +201,6 @@ export const opsRoutes =
           response: { 200: CheckResult, 401: Problem, 403: Problem },
         },
       },
-      async () => checkInvariants(ctx.db, ctx.clock.now(), { holdGraceMs: 5_000 }),
+      async () => await checkInvariants(ctx.db, ctx.clock.now(), { holdGraceMs: 5_000 }),
     );
   };

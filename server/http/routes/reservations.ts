@@ -34,7 +34,7 @@ export const reservationRoutes =
         },
       },
       async (req) => {
-        const p = requireProvider(ctx.db, req.params.providerId);
+        const p = await requireProvider(ctx.db, req.params.providerId);
         const now = ctx.clock.now();
         if (!isValidZone(p.timezone)) throw new AppError('internal', 'provider zone invalid');
         const day = resolveDay(req.query.date, p.timezone, now);
@@ -43,7 +43,7 @@ export const reservationRoutes =
             'validation',
             `date must be today, tomorrow or YYYY-MM-DD, got ${JSON.stringify(req.query.date)}`,
           );
-        return getAvailability(ctx.db, p.id, req.query.serviceId, day, now);
+        return await getAvailability(ctx.db, p.id, req.query.serviceId, day, now);
       },
     );
 
@@ -62,12 +62,12 @@ export const reservationRoutes =
         },
       },
       async (req, reply) =>
-        runMutation(ctx, req, reply, {
+        await runMutation(ctx, req, reply, {
           keyRequired: false,
           status: 201,
-          run: (w) =>
-            createReservation(
-              ctx.db,
+          run: async (w) =>
+            await createReservation(
+              w.db,
               w,
               req.actor,
               req.body,
@@ -89,7 +89,7 @@ export const reservationRoutes =
         },
       },
       async (req, reply) => {
-        write(ctx, (w) => releaseReservation(ctx.db, w, req.actor, req.params.token));
+        await write(ctx, async (w) => await releaseReservation(w.db, w, req.actor, req.params.token));
         return reply.code(204).send(null);
       },
     );

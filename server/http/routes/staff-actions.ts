@@ -31,11 +31,12 @@ export const staffActionRoutes =
           },
         },
         async (req, reply) =>
-          runMutation(ctx, req, reply, {
+          await runMutation(ctx, req, reply, {
             keyRequired,
             status: 200,
             appointmentId: req.params.id,
-            run: (w, meta) => setStatus(ctx.db, w, req.actor, req.params.id, action, req.body ?? {}, meta),
+            run: async (w, meta) =>
+              await setStatus(w.db, w, req.actor, req.params.id, action, req.body ?? {}, meta),
             headers: etag,
           }),
       );
@@ -57,15 +58,17 @@ export const staffActionRoutes =
         },
       },
       async (req) => {
-        visibleAppointment(ctx.db, req.actor, req.params.id);
-        return write(ctx, (w) =>
-          setAttention(
-            ctx.db,
-            w,
-            req.actor,
-            req.params.id,
-            req.body.needsAttention ? (req.body.reason ?? 'flagged by staff') : null,
-          ),
+        await visibleAppointment(ctx.db, req.actor, req.params.id);
+        return await write(
+          ctx,
+          async (w) =>
+            await setAttention(
+              w.db,
+              w,
+              req.actor,
+              req.params.id,
+              req.body.needsAttention ? (req.body.reason ?? 'flagged by staff') : null,
+            ),
         );
       },
     );

@@ -100,7 +100,7 @@ export const webhookRoutes =
           },
         },
       },
-      async (req) => applyDeliveryStatus(ctx, verified.get(req)!, req.body),
+      async (req) => await applyDeliveryStatus(ctx, verified.get(req)!, req.body),
     );
 
     app.post(
@@ -128,6 +128,6 @@ export const webhookRoutes =
           },
         },
       },
-      async (req) => applyCalendarBusy(ctx, verified.get(req)!, req.body),
+      async (req) => await applyCalendarBusy(ctx, verified.get(req)!, req.body),
     );
   };
