@@ -318,7 +318,9 @@ describe('audit and export', () => {
 });
 
 describe('admin', () => {
-  it('creates providers, services, hours, time off, users and tokens; staff is refused', async () => {
+  it('creates providers, services, hours, time off, users and tokens; staff is refused', {
+    timeout: 120_000,
+  }, async () => {
     const A = { ...env, APPT_TOKEN: srv.adminToken };
     const p = json(
       (
