@@ -9,6 +9,8 @@ export interface Config {
   dataDir: string;
   /** ':memory:' in unit tests; otherwise <dataDir>/appt.db */
   dbPath: string;
+  /** `postgres://…`: run on PostgreSQL instead of the SQLite file (APPT_DATABASE_URL) */
+  databaseUrl: string | undefined;
   smtpUrl: string | undefined;
   mailFrom: string;
   smsWebhookUrl: string | undefined;
@@ -36,6 +38,7 @@ export const ENV_KEYS = {
   port: 'APPT_PORT',
   host: 'APPT_HOST',
   dataDir: 'APPT_DATA_DIR',
+  databaseUrl: 'APPT_DATABASE_URL',
   smtpUrl: 'APPT_SMTP_URL',
   mailFrom: 'APPT_MAIL_FROM',
   smsWebhookUrl: 'APPT_SMS_WEBHOOK_URL',
@@ -102,6 +105,16 @@ function origins(v: unknown): string[] {
       );
   }
   return out.map((o) => o.replace(/\/$/, ''));
+}
+
+function databaseUrl(v: string | undefined): string | undefined {
+  if (v === undefined) return v;
+  if (!/^postgres(ql)?:\/\//.test(v))
+    throw new ConfigError(
+      ENV_KEYS.databaseUrl,
+      'must be a postgres:// URL (unset: the SQLite file in the data directory)',
+    );
+  return v;
 }
 
 function pusherUrl(v: string | undefined): string | undefined {
@@ -172,6 +185,7 @@ export function loadConfig(
     host: String(merged.host ?? '127.0.0.1'),
     dataDir,
     dbPath: String(merged.dbPath ?? join(dataDir, 'appt.db')),
+    databaseUrl: databaseUrl(url(ENV_KEYS.databaseUrl, merged.databaseUrl)),
     smtpUrl: url(ENV_KEYS.smtpUrl, merged.smtpUrl),
     mailFrom: String(merged.mailFrom ?? 'appt <noreply@appt.local>'),
     smsWebhookUrl: url(ENV_KEYS.smsWebhookUrl, merged.smsWebhookUrl),
@@ -217,6 +231,7 @@ export function maskedConfig(c: Config): Record<string, unknown> {
     pusherUrl: maskUrl(c.pusherUrl),
     smsWebhookUrl: maskUrl(c.smsWebhookUrl),
     pushWebhookUrl: maskUrl(c.pushWebhookUrl),
+    databaseUrl: maskUrl(c.databaseUrl),
   };
 }
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
 import { REDACT_PATHS } from './ops/logger.js';
-import { type Db, openDb } from './db/open.js';
+import { type Db, openDatabase } from './db/open.js';
 
 /** Every rule about time takes `now` from here; tests move it. */
 export interface Clock {
@@ -83,7 +83,7 @@ export async function createContext(
   return {
     config,
     clock: over.clock ?? systemClock,
-    db: over.db ?? (await openDb(config.dbPath)),
+    db: over.db ?? (await openDatabase(config)),
     logger,
     bus: over.bus ?? new Bus(),
   };

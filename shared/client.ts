@@ -359,6 +359,11 @@ export class ApiClient {
     this.get<{ key: string; wsHost: string; wsPort: number; forceTLS: boolean; authEndpoint: string }>(
       '/realtime/config',
     );
+  /** staff: set or clear the needs-attention flag (POST /appointments/{id}/attention) */
+  attention = (id: string, needsAttention: boolean, reason?: string) =>
+    this.request<Appointment>('POST', `/appointments/${enc(id)}/attention`, {
+      body: stripUndefined({ needsAttention, reason }),
+    });
 }
 
 function enc(s: string): string {

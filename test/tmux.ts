@@ -72,6 +72,11 @@ export class TmuxSession {
     return this.tmux(['capture-pane', '-p', '-t', this.name], { allowFail: true });
   }
 
+  /** The pane with its escape sequences (colours, inverse), to check what styling is drawn. */
+  captureAnsi(): string {
+    return this.tmux(['capture-pane', '-e', '-p', '-t', this.name], { allowFail: true });
+  }
+
   /** Whether the program in the pane has exited, and its status. */
   dead(): { dead: boolean; status: number | null } {
     const out = this.tmux(['display-message', '-p', '-t', this.name, '#{pane_dead} #{pane_dead_status}'], {

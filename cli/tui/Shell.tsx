@@ -1,13 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { Box, Text, useApp, useStdout } from 'ink';
+import { Box, useApp, useStdout } from 'ink';
+import { Text } from './ui.js';
 import { DateTime } from 'luxon';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { Appointment, Me } from '../../shared/schemas.js';
-import { cancelAppointment, replayQueue } from './actions.js';
+import { cancelAppointment } from './actions.js';
 import {
   errorText,
-  isOffline,
-  type QueuedAction,
   type RealtimeFeed,
   systemClock,
   type TuiClock,
@@ -15,14 +13,27 @@ import {
   type TuiStore,
 } from './data.js';
 import { EnvContext, type TuiEnv } from './env.js';
-import { useKeys } from './keys.js';
 import { clockTime } from './format.js';
-import { LIST_STALE_MS, makeQueryClient, patchAppointment, patchTimeslots } from './query.js';
+import { useConnectivity } from './hooks/useConnectivity.js';
+import { useQueueReplay } from './hooks/useQueueReplay.js';
+import { type RtState, useRealtimeSync } from './hooks/useRealtimeSync.js';
+import { useScreenStack } from './hooks/useScreenStack.js';
+import { useKeys } from './keys.js';
+import { makeQueryClient } from './query.js';
 import { CancelModal } from './screens/CancelModal.js';
 import { DetailScreen } from './screens/Detail.js';
-import { type ListView, ListScreen, localZone, type QuickKind, todayIn } from './screens/List.js';
+import {
+  type ListView,
+  ListScreen,
+  localZone,
+  NO_SELECTION,
+  type QuickKind,
+  type Selection,
+  todayIn,
+} from './screens/List.js';
 import { Help } from './screens/Parts.js';
 import { RescheduleScreen, tomorrowSameTime } from './screens/Reschedule.js';
+import { hasStarted, isActive, statusWord } from './words.js';
 
 export interface AppProps {
   data: TuiData;
@@ -37,12 +48,8 @@ export interface AppProps {
   size?: { columns: number; rows: number };
 }
 
-type Screen =
-  | { name: 'list' }
-  | { name: 'detail'; id: string; fallback: Appointment }
-  | { name: 'reschedule'; appt: Appointment; date: string; target?: number | undefined };
-
-type RtState = 'connected' | 'connecting' | 'disconnected' | 'polling' | 'off';
+/** How long a toast stays, by tone (errors stay longer: they usually want reading). */
+const TOAST_MS = { info: 6_000, ok: 6_000, error: 12_000 } as const;
 
 function useSize(fixed?: { columns: number; rows: number }) {
   const { stdout } = useStdout();
@@ -57,6 +64,22 @@ function useSize(fixed?: { columns: number; rows: number }) {
   return size;
 }
 
+/** Toasts fade: each one goes away on the injected clock after its tone's time. */
+function useToast(clock: TuiClock) {
+  const [msg, setMsg] = useState<{ text: string; tone: 'info' | 'error' | 'ok'; at: number } | null>(null);
+  const toast = useCallback(
+    (text: string, tone: 'info' | 'error' | 'ok' = 'info') => setMsg({ text, tone, at: clock.now() }),
+    [clock],
+  );
+  useEffect(() => {
+    if (!msg) return;
+    return clock.every(1000, () => {
+      if (clock.now() - msg.at >= TOAST_MS[msg.tone]) setMsg((m) => (m === msg ? null : m));
+    });
+  }, [msg, clock]);
+  return { msg, toast, clear: useCallback(() => setMsg(null), []) };
+}
+
 /** The TUI: loads who the token is, then the list/detail/reschedule screens, modals and the status line. */
 export function App(props: AppProps) {
   const { exit } = useApp();
@@ -65,45 +88,43 @@ export function App(props: AppProps) {
   // cached queries hold garbage-collection timers that would keep the process alive after quit
   useEffect(() => () => qc.clear(), [qc]);
   const size = useSize(props.size);
-  const [me, setMe] = useState<Me | null>(null);
-  const [meError, setMeError] = useState<string | null>(null);
-  const [online, setOnline] = useState(true);
-  const [rt, setRt] = useState<RtState>(props.realtime ? 'connecting' : 'off');
+  const { me, meError, online, setOnline } = useConnectivity(props.data, props.fallbackMe);
   const [refreshed, setRefreshed] = useState<number | null>(null);
-  const [queue, setQueue] = useState<QueuedAction[]>(() => props.store.queue());
-  const [toastMsg, setToastState] = useState<{ text: string; tone: 'info' | 'error' | 'ok' } | null>(null);
+  const { msg: toastMsg, toast, clear: clearToast } = useToast(clock);
   const [typing, setTyping] = useState(false);
   const [help, setHelp] = useState(false);
-  const [stack, setStack] = useState<Screen[]>([{ name: 'list' }]);
+  const { stack, top, push, pop } = useScreenStack();
   const [cancelFor, setCancelFor] = useState<Appointment | null>(null);
   const [view, setView] = useState<ListView | null>(null);
-  const [selected, setSelected] = useState(0);
-  const replaying = useRef(false);
-  const lastPoll = useRef(Date.now());
+  const [selection, setSelection] = useState<Selection>(NO_SELECTION);
 
-  const toast = useCallback(
-    (text: string, tone: 'info' | 'error' | 'ok' = 'info') => setToastState({ text, tone }),
-    [],
-  );
-
-  // who is this token: a customer sees their own lists, staff open the day view
-  useEffect(() => {
-    props.data.me().then(
-      (m) => setMe(m),
-      (e) => {
-        if (isOffline(e) && props.fallbackMe) {
-          setOnline(false);
-          setMe(props.fallbackMe);
-        } else setMeError(errorText(e));
-      },
-    );
-  }, [props.data, props.fallbackMe]);
   useEffect(() => {
     if (!me || view) return;
     if (me.role === 'user' && me.userId)
       setView({ kind: 'user', userId: me.userId, customer: me.name, filter: 'upcoming' });
     else setView({ kind: 'day', date: todayIn({ clock }), tz: localZone() });
   }, [me, view, clock]);
+
+  const focus =
+    top.name === 'reschedule'
+      ? { providerId: top.appt.providerId, userId: top.appt.userId }
+      : top.name === 'detail'
+        ? { userId: top.fallback.userId }
+        : {};
+  const rt: RtState = useRealtimeSync({ realtime: props.realtime, me, data: props.data, qc, focus });
+  const { queue, enqueue } = useQueueReplay({
+    me,
+    data: props.data,
+    store: props.store,
+    qc,
+    clock,
+    server: props.server,
+    online,
+    setOnline,
+    rt,
+    pollMs: props.pollMs,
+    toast,
+  });
 
   const env: TuiEnv | null = me
     ? {
@@ -116,142 +137,60 @@ export function App(props: AppProps) {
         setOnline,
         toast,
         queue,
-        enqueue: (a) => {
-          const full: QueuedAction = {
-            ...a,
-            id: randomUUID(),
-            queuedAt: new Date(clock.now()).toISOString(),
-            server: props.server ?? '',
-          };
-          setQueue((q) => [...q, full]);
-          void props.store.enqueue(full).then(() => setQueue(props.store.queue()));
-        },
+        enqueue,
         markRefreshed: () => setRefreshed(clock.now()),
         setTyping,
       }
     : null;
 
-  // realtime: a customer follows their bookings channel; staff follow every provider's
-  // availability channel (a booking change anywhere shows up there); the reschedule screen
-  // adds its provider so taken slots grey out live
-  const [staffProviders, setStaffProviders] = useState<string[]>([]);
-  useEffect(() => {
-    if (!me || me.role === 'user' || !props.data.providers) return;
-    props.data.providers().then(
-      (ps) => setStaffProviders(ps.map((p) => p.id)),
-      () => {},
-    );
-  }, [me, props.data]);
-  const topScreen = stack[stack.length - 1];
-  const providerKey = [
-    ...new Set([...staffProviders, ...(topScreen?.name === 'reschedule' ? [topScreen.appt.providerId] : [])]),
-  ]
-    .sort()
-    .join(',');
-  useEffect(() => {
-    if (!props.realtime || !me) return;
-    return props.realtime.start(
-      { ...(me.userId ? { userId: me.userId } : {}), providerIds: providerKey ? providerKey.split(',') : [] },
-      (e) => {
-        if (e.type === 'booking') {
-          if (e.appointment) patchAppointment(qc, e.appointment);
-          void qc.invalidateQueries({ queryKey: ['appointments'] });
-          if (e.appointment || e.appointmentId)
-            void qc.invalidateQueries({ queryKey: ['appointment', e.appointment?.id ?? e.appointmentId] });
-        } else {
-          const changes =
-            e.changes ?? (e.timeslotId && e.status ? [{ timeslotId: e.timeslotId, status: e.status }] : []);
-          if (!patchTimeslots(qc, e.providerId, e.serviceId, changes))
-            void qc.invalidateQueries({ queryKey: ['availability', e.providerId] });
-          void qc.invalidateQueries({ queryKey: ['appointments'] });
-        }
-      },
-      (s) => {
-        setRt(s);
-        // messages sent while away are not replayed: refetch on (re)connect
-        if (s === 'connected') void qc.invalidateQueries();
-      },
-    );
-  }, [props.realtime, me, providerKey, qc]);
-
-  // offline: probe until the server answers, then replay the queue; realtime down: poll
-  const pollMs = props.pollMs ?? 1500;
-  const stateRef = useRef({ online, rt, queue });
-  stateRef.current = { online, rt, queue };
-  useEffect(() => {
-    if (!me) return;
-    const t = setInterval(async () => {
-      const s = stateRef.current;
-      if (!s.online || (s.queue.length > 0 && !replaying.current)) {
-        try {
-          await props.data.me();
-        } catch {
-          return;
-        }
-        setOnline(true);
-        if (props.store.queue().length && !replaying.current) {
-          replaying.current = true;
-          try {
-            const res = await replayQueue(props.data, props.store, qc);
-            setQueue(props.store.queue());
-            const last = res[res.length - 1];
-            if (last) toast(`Replayed ${res.length} queued: ${last.message}`, last.ok ? 'ok' : 'error');
-          } finally {
-            replaying.current = false;
-          }
-        }
-        void qc.invalidateQueries();
-      } else if (s.rt !== 'connected' || Date.now() - lastPoll.current >= LIST_STALE_MS) {
-        // realtime down: poll; realtime up: still refresh once per list stale time, since
-        // staff follow availability channels and some changes (attention flags) do not move
-        // a slot
-        lastPoll.current = Date.now();
-        void qc.refetchQueries({ queryKey: ['appointments'], type: 'active' });
-        void qc.refetchQueries({ queryKey: ['appointment'], type: 'active' });
-      }
-    }, pollMs);
-    return () => clearInterval(t);
-  }, [me, pollMs, props.data, props.store, qc, toast]);
-
-  const top = stack[stack.length - 1]!;
-  const push = (s: Screen) => setStack((st) => [...st, s]);
-  const pop = () => setStack((st) => (st.length > 1 ? st.slice(0, -1) : st));
+  /** Why an appointment cannot be moved or cancelled now, in words (null: it can). */
+  function refusal(a: Appointment, what: 'moved' | 'cancelled'): string | null {
+    if (!isActive(a)) return `This appointment is ${statusWord(a.status)}; only active ones can be ${what}`;
+    if (hasStarted(a, clock.now()))
+      return `This appointment has started; it can no longer be ${what} (staff: x complete, o no-show)`;
+    return null;
+  }
 
   async function onQuick(a: Appointment, kind: QuickKind, date?: string) {
-    if (!['upcoming', 'confirmed', 'rescheduled'].includes(a.status))
-      return toast(`This appointment is ${a.status}; only active ones can be moved`, 'error');
-    setToastState(null);
+    const no = refusal(a, 'moved');
+    if (no) return toast(no, 'error');
+    clearToast();
     if (kind === 'reschedule' || kind === 'tomorrow')
       return push({ name: 'reschedule', appt: a, ...tomorrowSameTime(a) });
     if (kind === 'pick') {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(date ?? '')) return toast('Pick date wants YYYY-MM-DD', 'error');
+      // the prompt has already read the day (today, +3, fri, 12-24, …)
       const l = DateTime.fromISO(a.start, { zone: a.timezone });
-      const t = DateTime.fromISO(date!, { zone: a.timezone }).set({ hour: l.hour, minute: l.minute });
+      const t = DateTime.fromISO(date ?? '', { zone: a.timezone }).set({ hour: l.hour, minute: l.minute });
       if (!t.isValid) return toast(`Not a day: ${date}`, 'error');
       return push({ name: 'reschedule', appt: a, date: date!, target: t.toMillis() });
     }
     toast('Looking for the next available slot…');
     try {
+      // the server's "next": the first free slot from now on that is not the current one
       const alts = await props.data.alternatives(a.id, 'next');
       const first = alts.items[0];
       if (!first) return toast('No free slot ahead', 'error');
-      setToastState(null);
+      clearToast();
+      const earlier = Date.parse(first.start) < Date.parse(a.start);
       push({
         name: 'reschedule',
         appt: a,
         date: DateTime.fromISO(first.start, { zone: a.timezone }).toISODate()!,
         target: Date.parse(first.start),
+        why: earlier
+          ? 'Next available is earlier than the current time: this moves it earlier'
+          : 'Next available after now',
       });
     } catch (e) {
       toast(`Next available: ${errorText(e)}`, 'error');
     }
   }
   function onCancel(a: Appointment) {
-    if (!['upcoming', 'confirmed', 'rescheduled'].includes(a.status))
-      return toast(`This appointment is already ${a.status}`, 'error');
+    const no = refusal(a, 'cancelled');
+    if (no) return toast(no, 'error');
     if (queue.some((x) => x.appointmentId === a.id))
       return toast('An action for this appointment is queued', 'error');
-    setToastState(null);
+    clearToast();
     setCancelFor(a);
   }
 
@@ -264,7 +203,7 @@ export function App(props: AppProps) {
       }
       if (input === '?') return setHelp(true);
       if (input === 'q') return exit();
-      if (key.escape && top.name === 'list' && cancelFor === null) setToastState(null);
+      if (key.escape && top.name === 'list' && cancelFor === null) clearToast();
     },
     { isActive: !typing && cancelFor === null },
   );
@@ -276,9 +215,9 @@ export function App(props: AppProps) {
         <Text dimColor>q quits</Text>
       </Box>
     );
-  if (!env || !view) return <Text>Loading…</Text>;
+  if (!env || !view || !me) return <Text>Loading…</Text>;
 
-  const modalH = cancelFor ? 9 : 0;
+  const modalH = cancelFor ? 10 : 0;
   // one spare row: a frame as tall as the terminal would scroll it by a line
   const mainH = Math.max(4, size.rows - 3 - modalH);
   const active = !help && cancelFor === null;
@@ -289,12 +228,12 @@ export function App(props: AppProps) {
       <ListScreen
         view={view}
         setView={(v) => setView((prev) => (typeof v === 'function' ? v(prev ?? view) : v))}
-        staff={me!.role !== 'user'}
+        staff={me.role !== 'user'}
         active={active}
         width={size.columns}
-        height={mainH - 2 - (online ? 0 : 1)}
-        selected={selected}
-        setSelected={setSelected}
+        height={mainH - 1 - (online ? 0 : 1)}
+        selection={selection}
+        setSelection={setSelection}
         onOpen={(a) => push({ name: 'detail', id: a.id, fallback: a })}
         onQuick={onQuick}
         onCancel={onCancel}
@@ -320,6 +259,7 @@ export function App(props: AppProps) {
         appt={top.appt}
         date={top.date}
         target={top.target}
+        why={top.why}
         active={active}
         width={size.columns}
         onBack={pop}
@@ -327,25 +267,6 @@ export function App(props: AppProps) {
       />
     );
 
-  const status = (
-    <Text wrap="truncate">
-      <Text color={online ? 'green' : 'red'}>● {online ? 'online' : 'offline'}</Text>
-      <Text dimColor> · </Text>
-      <Text color={rt === 'connected' ? 'green' : 'yellow'}>
-        {rt === 'connected'
-          ? 'realtime connected'
-          : rt === 'off' || rt === 'polling'
-            ? `realtime off (polling)`
-            : `realtime ${rt}`}
-      </Text>
-      <Text dimColor> · </Text>
-      <Text color={queue.length ? 'yellow' : undefined}>queue {queue.length}</Text>
-      <Text dimColor>
-        {' '}
-        · refreshed {refreshed ? clockTime(refreshed) : '—'} · ? help · q quit · {me!.name} ({me!.role})
-      </Text>
-    </Text>
-  );
   return (
     <EnvContext.Provider value={env}>
       <Box flexDirection="column" width={size.columns}>
@@ -356,8 +277,7 @@ export function App(props: AppProps) {
           <CancelModal
             appt={cancelFor}
             onNo={() => setCancelFor(null)}
-            onYes={(q) => {
-              const a = cancelFor;
+            onYes={(a, q) => {
               setCancelFor(null);
               void cancelAppointment(env, a, q);
             }}
@@ -369,8 +289,57 @@ export function App(props: AppProps) {
         >
           {toastMsg?.text ?? ' '}
         </Text>
-        {status}
+        <StatusLine
+          online={online}
+          rt={rt}
+          queue={queue.length}
+          refreshed={refreshed}
+          me={me}
+          width={size.columns}
+          depth={stack.length}
+        />
       </Box>
     </EnvContext.Provider>
+  );
+}
+
+/**
+ * Connection, realtime, queue and who is signed in. The identity is kept at 80 columns:
+ * the refresh time and the key hints go first when the line is short.
+ */
+function StatusLine(p: {
+  online: boolean;
+  rt: RtState;
+  queue: number;
+  refreshed: number | null;
+  me: Me;
+  width: number;
+  depth: number;
+}) {
+  const rtText =
+    p.rt === 'connected'
+      ? 'realtime connected'
+      : p.rt === 'off' || p.rt === 'polling'
+        ? 'realtime off (polling)'
+        : `realtime ${p.rt}`;
+  const who = `${p.me.name} (${p.me.role})`;
+  const base = `● ${p.online ? 'online' : 'offline'} · ${rtText} · queue ${p.queue} · `;
+  const refreshed = ` · refreshed ${p.refreshed ? clockTime(p.refreshed) : '—'}`;
+  const hints = ' · ? help';
+  const room = p.width - 1 - base.length - who.length;
+  const extra =
+    room >= refreshed.length + hints.length ? refreshed + hints : room >= hints.length ? hints : '';
+  const whoShown = room < 0 ? who.slice(0, Math.max(4, who.length + room - 1)) + '…' : who;
+  return (
+    <Text wrap="truncate">
+      <Text color={p.online ? 'green' : 'red'}>● {p.online ? 'online' : 'offline'}</Text>
+      <Text dimColor> · </Text>
+      <Text color={p.rt === 'connected' ? 'green' : 'yellow'}>{rtText}</Text>
+      <Text dimColor> · </Text>
+      <Text color={p.queue ? 'yellow' : undefined}>queue {p.queue}</Text>
+      <Text dimColor> · </Text>
+      <Text bold>{whoShown}</Text>
+      <Text dimColor>{extra}</Text>
+    </Text>
   );
 }

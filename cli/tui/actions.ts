@@ -6,6 +6,7 @@ import { errorText, isOffline, type QueuedAction, type TuiData, type TuiStore } 
 import type { TuiEnv } from './env.js';
 import { localTime, money } from './format.js';
 import { keys, patchAppointment } from './query.js';
+import { explainStale, isStale } from './refresh.js';
 
 /**
  * Cancel with optimistic feedback: the row shows `cancelled` at once, the server decides,
@@ -31,6 +32,7 @@ export async function cancelAppointment(env: TuiEnv, a: Appointment, quote: Canc
   } catch (e) {
     if (old) patchAppointment(env.qc, old);
     if (isOffline(e)) return queueCancel(env, a, key);
+    if (isStale(e)) return explainStale(env, a, e, 'cancelled');
     env.toast(`Cancel failed, rolled back: ${errorText(e)}`, 'error');
   }
 }

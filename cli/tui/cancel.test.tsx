@@ -64,7 +64,7 @@ describe('CancelConfirmationModal', () => {
     const gate = new Promise<void>((r) => (release = r));
     s.data.cancel = async () => {
       await gate;
-      throw new TuiApiError(409, 'appointment_started', 'Appointment already started');
+      throw new TuiApiError(500, 'internal', 'Internal error');
     };
     const r = mount(s);
     await until(r.lastFrame, 'Wed 2030-01-09 10:30');
@@ -73,7 +73,7 @@ describe('CancelConfirmationModal', () => {
     r.stdin.write('y');
     await until(r.lastFrame, 'cancelled', 'Cancelling');
     release();
-    const f = await until(r.lastFrame, 'Cancel failed, rolled back: appointment_started');
+    const f = await until(r.lastFrame, 'Cancel failed, rolled back: internal');
     expect(f).toContain('confirmed');
   });
 
@@ -116,6 +116,7 @@ describe('CancelConfirmationModal', () => {
     const r = mount(s);
     await until(r.lastFrame, 'cancelled');
     r.stdin.write('c');
-    await until(r.lastFrame, 'This appointment is already cancelled');
+    await until(r.lastFrame, 'This appointment is cancelled; only active ones can be cancelled');
+    expect(r.lastFrame()).not.toContain('No, keep');
   });
 });

@@ -56,6 +56,14 @@ export interface TuiData {
   ): Promise<CancelResult>;
   quote(id: string): Promise<CancellationQuote>;
   alternatives(id: string, kind: AltKind, date?: string): Promise<{ timezone: string; items: Alternative[] }>;
+  /** staff: confirm (approve), complete, no-show */
+  staffAction?(
+    id: string,
+    action: 'confirm' | 'complete' | 'no-show',
+    idempotencyKey: string,
+  ): Promise<Appointment>;
+  /** staff: clear the needs-attention flag */
+  clearAttention?(id: string): Promise<Appointment>;
   /** every provider (staff follow their availability channels) */
   providers?(): Promise<{ id: string }[]>;
   /** closes kept-alive connections so the process can exit */
@@ -196,7 +204,7 @@ export type RealtimeEvent =
 export interface RealtimeFeed {
   /** starts listening; returns a stop function */
   start(
-    sub: { userId?: string; providerIds: string[] },
+    sub: { userId?: string; userIds?: string[]; providerIds: string[] },
     onEvent: (e: RealtimeEvent) => void,
     onState: (s: 'connected' | 'connecting' | 'disconnected' | 'polling') => void,
   ): () => void;
@@ -211,8 +219,15 @@ export function eachKey<K extends object>(handler: (input: string, key: K) => vo
   return (input: string, key: K & { ctrl?: boolean; meta?: boolean }) => {
     if (input.length > 1 && !key.ctrl && !key.meta && !input.startsWith('\x1b')) {
       const blank = Object.fromEntries(Object.keys(key).map((k) => [k, false])) as K;
-      for (const ch of input)
-        handler(ch === '\r' ? '' : ch, ch === '\r' ? ({ ...blank, return: true } as K) : blank);
+      // control characters inside a burst keep their meaning: a run of Backspaces deletes
+      // as many characters (it was typed into a field as text before)
+      for (const ch of input) {
+        if (ch === '\r') handler('', { ...blank, return: true } as K);
+        else if (ch === '\x7f' || ch === '\b') handler('', { ...blank, backspace: true } as K);
+        else if (ch === '\t') handler('', { ...blank, tab: true } as K);
+        else if (ch === '\x15') handler('u', { ...blank, ctrl: true } as K);
+        else handler(ch, blank);
+      }
       return;
     }
     handler(input, key);

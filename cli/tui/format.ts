@@ -30,25 +30,63 @@ export const STATUS_COLOR: Record<string, string> = {
   no_show: 'magenta',
 };
 
-/** One list row split into columns sized for `width` (the year goes first when space is short). */
-export function rowColumns(a: Appointment, width: number, showCustomer: boolean) {
+/** How a list shows time zones: in group headers, once in the column header, or on each row. */
+export type ZoneMode = { kind: 'groups' } | { kind: 'one'; zone: string } | { kind: 'rows' };
+
+function widths(width: number, showCustomer: boolean, showProvider: boolean, zones: ZoneMode) {
   const wide = width >= 100;
-  const when = localTime(a.start, a.timezone, wide ? 'ccc yyyy-MM-dd HH:mm' : 'ccc dd LLL HH:mm');
-  const whenW = wide ? 20 : 16;
-  const price = money(a.priceCents, a.currency);
-  const status = a.status.replace('_', '-');
+  // rows from several zones carry their zone ("GMT+13" at most 9 wide)
+  const whenW = (wide ? 20 : 16) + (zones.kind === 'rows' ? 7 : 0);
   // "› " + when + 4 separators + status(13) + price(11) + a spare column
   const rest = Math.max(12, width - (2 + whenW + 4 + 13 + 11 + 1));
-  const who = showCustomer ? Math.floor(rest / 3) : 0;
-  const prov = Math.floor((rest - who) / 2);
-  const svc = rest - who - prov;
+  // names get the room first: without a provider column (the day view's group header
+  // names it) the customer takes half
+  const who = showCustomer ? Math.floor(rest / (showProvider ? 3 : 2)) : 0;
+  const prov = showProvider ? Math.floor((rest - who) / 2) : 0;
+  return { wide, whenW, who, prov, svc: rest - who - prov };
+}
+
+/**
+ * One list row split into columns sized for `width` (the year goes first when space is
+ * short). A row that needs attention carries `!` after its status.
+ */
+export function rowColumns(
+  a: Appointment,
+  width: number,
+  showCustomer: boolean,
+  showProvider = true,
+  zones: ZoneMode = { kind: 'groups' },
+) {
+  const w = widths(width, showCustomer, showProvider, zones);
+  const fmt = w.wide ? 'ccc yyyy-MM-dd HH:mm' : 'ccc dd LLL HH:mm';
+  const when = localTime(a.start, a.timezone, zones.kind === 'rows' ? `${fmt} ZZZZ` : fmt);
+  const price = money(a.priceCents, a.currency);
+  const status = `${a.status.replace('_', '-')}${a.needsAttention ? ' !' : ''}`;
   return {
-    when: cell(when, whenW),
-    customer: showCustomer ? cell(a.userName, who - 1) : '',
-    provider: cell(a.providerName, prov - 1),
-    service: cell(a.serviceTitle, svc - 1),
+    when: cell(when, w.whenW),
+    customer: showCustomer ? cell(a.userName, w.who - 1) : '',
+    provider: showProvider ? cell(a.providerName, w.prov - 1) : '',
+    service: cell(a.serviceTitle, w.svc - 1),
     status: cell(status, 13),
     price: price.padStart(11),
+  };
+}
+
+/** The column headers over every list, aligned with rowColumns. */
+export function headerColumns(
+  width: number,
+  showCustomer: boolean,
+  showProvider = true,
+  zones: ZoneMode = { kind: 'groups' },
+) {
+  const w = widths(width, showCustomer, showProvider, zones);
+  return {
+    when: cell('When (local)', w.whenW),
+    customer: showCustomer ? cell('Customer', w.who - 1) : '',
+    provider: showProvider ? cell('Provider', w.prov - 1) : '',
+    service: cell('Service', w.svc - 1),
+    status: cell('Status', 13),
+    price: 'Price'.padStart(11),
   };
 }
 

@@ -107,12 +107,12 @@ describe('AppointmentsList', () => {
     const s = setup();
     s.data.meValue = { tokenId: 't', name: 'Desk', role: 'staff' };
     const r = mount(s);
-    await until(r.lastFrame, 'Day 2030-01-07', 'Ada Lovelace');
+    await until(r.lastFrame, 'Day Mon 2030-01-07 in', 'Ada Lovelace');
     r.stdin.write(']');
-    await until(r.lastFrame, 'Day 2030-01-08');
+    await until(r.lastFrame, 'Day Tue 2030-01-08');
     r.stdin.write('[');
     r.stdin.write('[');
-    await until(r.lastFrame, 'Day 2030-01-06');
+    await until(r.lastFrame, 'Day Sun 2030-01-06');
     r.stdin.write('/');
     await until(r.lastFrame, 'Search customer or provider:');
     r.stdin.write('Ada');
@@ -121,7 +121,7 @@ describe('AppointmentsList', () => {
     await until(r.lastFrame, 'search “Ada”');
     expect(s.data.calls.some((c) => (c.args[0] as { q?: string })?.q === 'Ada')).toBe(true);
     r.stdin.write('d');
-    await until(r.lastFrame, /Upcoming.*Ada Lovelace/);
+    await until(r.lastFrame, /History {2}Ada Lovelace/);
     expect(s.data.calls.some((c) => (c.args[0] as { mode?: string })?.mode === 'user')).toBe(true);
   });
 
@@ -146,7 +146,7 @@ describe('AppointmentsList', () => {
     const f = await until(
       r.lastFrame,
       'Cleaning with Dr. Rivera',
-      'Cancellation policy: Free until 24 h before',
+      'Cancellation: Free until 24 h before',
       'Cancel now: fee',
       '25.00 USD',
       'created',

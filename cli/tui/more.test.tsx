@@ -56,11 +56,16 @@ describe('quick alternatives and error paths', () => {
     const r = mount(s);
     await until(r.lastFrame, 'Wed 2030-01-09 10:30');
     r.stdin.write('p');
-    await until(r.lastFrame, 'Pick date (YYYY-MM-DD):');
+    await until(r.lastFrame, 'Pick date (today, +3, fri, 12-24):');
+    // a bad entry keeps the prompt open and says why; Ctrl-U clears it
     r.stdin.write('2030-13-01\r');
-    await until(r.lastFrame, 'Not a day: 2030-13-01');
-    r.stdin.write('p');
-    await until(r.lastFrame, 'Pick date (YYYY-MM-DD):');
+    await until(r.lastFrame, 'Not a date: “2030-13-01”', 'Pick date (today, +3, fri, 12-24): 2030-13-01');
+    r.stdin.write('\x15');
+    await until(r.lastFrame, (f) => f.includes('Pick date (today, +3, fri, 12-24):   Enter'));
+    r.stdin.write('2030-01-02\r');
+    await until(r.lastFrame, '2030-01-02 is in the past');
+    r.stdin.write('\x7f'.repeat(10));
+    await until(r.lastFrame, (f) => f.includes('Pick date (today, +3, fri, 12-24):   Enter'));
     r.stdin.write('2030-01-15\r');
     await until(r.lastFrame, 'Selected: Tue 2030-01-15 10:30');
   });

@@ -49,7 +49,7 @@ export function pusherFeed(server: string, token: string): RealtimeFeed {
           m.connectRealtime({
             server,
             token,
-            userIds: sub.userId ? [sub.userId] : [],
+            userIds: [...new Set([...(sub.userId ? [sub.userId] : []), ...(sub.userIds ?? [])])],
             providerIds: sub.providerIds,
             onEvent: (e) => {
               const t = toTuiEvent(e.event, e.data);

@@ -144,6 +144,7 @@ export class FakeData implements TuiData {
             prevHash: '0',
             hash: '1',
           },
+          ...this.extraAudit,
         ],
         notifications: [
           {
@@ -161,8 +162,38 @@ export class FakeData implements TuiData {
       return d;
     });
   }
+  /** active appointments (other than `except`) whose time overlaps the slot */
+  private blocks(t: { start: string; end: string }, except?: string) {
+    return this.items.some(
+      (a) =>
+        a.id !== except &&
+        ['upcoming', 'confirmed', 'rescheduled'].includes(a.status) &&
+        Date.parse(a.start) < Date.parse(t.end) &&
+        Date.parse(a.end) > Date.parse(t.start),
+    );
+  }
+  /** like the server: an appointment blocks its own time in availability */
   availability(_p: string, _s: string, date: string) {
-    return this.go('availability', [date], () => dayOfSlots(date, this.taken));
+    return this.go('availability', [date], () => {
+      const d = dayOfSlots(date, this.taken);
+      return {
+        ...d,
+        timeslots: d.timeslots.map((t) => (this.blocks(t) ? { ...t, status: 'booked' as const } : t)),
+      };
+    });
+  }
+  /** the slots the server would accept for `id` on a day: its own time does not block it */
+  private freeFor(id: string, date: string) {
+    const a = this.items.find((x) => x.id === id)!;
+    return dayOfSlots(date, this.taken)
+      .timeslots.filter((t) => t.status === 'available' && !this.blocks(t, id))
+      .map((t) => ({
+        timeslotId: t.id,
+        start: t.start,
+        end: t.end,
+        deltaMinutes: Math.round((Date.parse(t.start) - Date.parse(a.start)) / 60_000),
+        priceDeltaCents: 0,
+      }));
   }
   hold(body: { timeslotId: string }) {
     return this.go('hold', [body], () => {
@@ -220,9 +251,46 @@ export class FakeData implements TuiData {
       return q;
     });
   }
+  /** next-available answers, set by a test (the server's "first free slot after now") */
+  nextAlternatives: Alternative[] = [];
   alternatives(id: string, kind: string, date?: string) {
-    return this.go('alternatives', [id, kind, date], () => ({ timezone: ZONE, items: [] as Alternative[] }));
+    return this.go('alternatives', [id, kind, date], () => ({
+      timezone: ZONE,
+      items: (kind === 'date' && date
+        ? this.freeFor(id, date)
+        : kind === 'next'
+          ? this.nextAlternatives
+          : []) as Alternative[],
+    }));
   }
+  staffAction(id: string, action: 'confirm' | 'complete' | 'no-show', key: string) {
+    return this.go('staffAction', [id, action, key], () => {
+      const i = this.items.findIndex((x) => x.id === id);
+      const status = action === 'confirm' ? 'confirmed' : action === 'complete' ? 'completed' : 'no_show';
+      const next = {
+        ...this.items[i]!,
+        status: status as Appointment['status'],
+        version: this.items[i]!.version + 1,
+      };
+      this.items[i] = next;
+      return next;
+    });
+  }
+  clearAttention(id: string) {
+    return this.go('clearAttention', [id], () => {
+      const i = this.items.findIndex((x) => x.id === id);
+      const next = {
+        ...this.items[i]!,
+        needsAttention: false,
+        attentionReason: null,
+        version: this.items[i]!.version + 1,
+      };
+      this.items[i] = next;
+      return next;
+    });
+  }
+  /** audit entries added to every detail after the `created` one */
+  extraAudit: AppointmentDetail['audit'] = [];
 }
 
 export function setup(

@@ -95,6 +95,7 @@ export async function book(
   if (actor.role === 'user' && b.userId !== actor.userId)
     throw new AppError('forbidden', 'a user may book only for themselves');
   const r = await usableReservation(db, actor, b.reservationToken, w.now);
+  await db.lock(`provider:${r.provider_id}`);
   if (r.purpose !== 'book')
     throw new AppError('validation', 'that hold is for a reschedule; use POST /appointments/{id}/reschedule');
   if (r.user_id && r.user_id !== b.userId)
@@ -181,6 +182,7 @@ export async function reschedule(
   checkVersion(a, m);
   checkChangeable(a, w.now);
   const r = await usableReservation(db, actor, b.reservationToken, w.now);
+  await db.lock(`provider:${r.provider_id}`);
   if (r.purpose !== 'reschedule' || r.appointment_id !== id)
     throw new AppError(
       'validation',

@@ -1,3 +1,4 @@
+import { skipLocked } from '../db/port.js';
 import { createObject, deleteObject, updateObject } from 'tsdav';
 import { getAppointmentRow, toAppointment } from '../appointments/read.js';
 import { type Db, stmt } from '../db/open.js';
@@ -140,7 +141,7 @@ async function claim(db: Db, now: number, limit: number, leaseMs: number): Promi
     const rows = await stmt<SyncRow>(
       tx,
       `SELECT id, appointment_id, provider_id, target, external_uid, sequence, status, attempts FROM calendar_sync
-        WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
+        WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?${skipLocked(tx)}`,
     ).all(now, limit);
     const take = stmt(
       tx,

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { moveUrlCredentials } from '../catalog/credentials.js';
+import { redactUrl } from '../../shared/redact.js';
 import type { Db } from './port.js';
 import * as schema from './schema.js';
 import { type Sqlite, SqliteDb } from './sqlite.js';
@@ -52,6 +53,32 @@ export async function openDb(
   const db = new SqliteDb(sqlite, path, reader);
   if (opts.migrate !== false && !readonly) await moveUrlCredentials(db, Date.now());
   return db;
+}
+
+/**
+ * PostgreSQL through node-postgres: a pool, `bigint`/`numeric` read back as numbers (every
+ * integer here is an instant in ms or a count, far below 2^53), migrations applied under an
+ * advisory lock.
+ */
+export async function openPg(url: string, opts: { migrate?: boolean; max?: number } = {}): Promise<Db> {
+  const { default: pg } = await import('pg');
+  const { PgDb } = await import('./pg.js');
+  const { migratePg } = await import('./pg-migrate.js');
+  pg.types.setTypeParser(20, (v: string) => Number(v));
+  pg.types.setTypeParser(1700, (v: string) => Number(v));
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
+  // an idle client that errors (server restart) must not crash the process; the next query reconnects
+  pool.on('error', () => {});
+  if (opts.migrate !== false) await migratePg(pool);
+  return new PgDb(pool, redactUrl(url) ?? 'postgres');
+}
+
+/** The database a configuration names: PostgreSQL when APPT_DATABASE_URL is set, else the SQLite file. */
+export async function openDatabase(
+  c: { dbPath: string; databaseUrl?: string | undefined },
+  opts: { migrate?: boolean } = {},
+): Promise<Db> {
+  return c.databaseUrl ? openPg(c.databaseUrl, opts) : openDb(c.dbPath, opts);
 }
 
 /** The SQLite connection behind a database, for SQLite-only work (backup, pragmas, tests). */

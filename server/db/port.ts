@@ -66,6 +66,14 @@ export function isConstraintError(e: unknown): boolean {
 }
 
 /**
+ * ` FOR UPDATE SKIP LOCKED` on PostgreSQL: a claim in one process skips the rows another
+ * process is claiming. SQLite needs nothing (one writer at a time) and has no such clause.
+ */
+export function skipLocked(db: Queryable): string {
+  return db.dialect === 'pg' ? ' FOR UPDATE SKIP LOCKED' : '';
+}
+
+/**
  * A statement on the port, in the shape the domain code has always used: `stmt(db, sql)
  * .get(a, b)`, `.all(...)`, `.run(...)` — now returning promises. One object argument
  * means named parameters (`@name`).

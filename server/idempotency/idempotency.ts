@@ -62,6 +62,8 @@ export async function beginIdempotent(
   now: number,
 ): Promise<{ replay: StoredResponse } | { replay: null }> {
   return await db.transaction(async (tx) => {
+    // one claim per key across processes: the second waits here and then sees the first
+    await tx.lock(`idem:${r.actorId}:${r.key}`);
     const row = await stmt<KeyRow>(tx, 'SELECT * FROM idempotency_keys WHERE actor_id = ? AND key = ?').get(
       r.actorId,
       r.key,

@@ -45,7 +45,7 @@ export async function checkInvariants(
   const doubleHolds = await stmt<{ provider_id: string; start_at: number; n: number }>(
     db,
     `SELECT provider_id, start_at, COUNT(*) AS n FROM reservations WHERE status = 'active' AND expires_at > ?
-     GROUP BY provider_id, start_at HAVING n > 1 LIMIT 50`,
+     GROUP BY provider_id, start_at HAVING COUNT(*) > 1 LIMIT 50`,
   ).all(now);
   for (const d of doubleHolds)
     problems.push({

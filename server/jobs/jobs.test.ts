@@ -47,7 +47,7 @@ describe('pruning', () => {
     ).run(now - 8 * day, now - 8 * day, now - day, now - day, now - 8 * day);
     db.prepare('INSERT INTO webhook_signatures (signature, received_at) VALUES (?, ?), (?, ?)').run(
       'old',
-      now - 11 * 60_000,
+      now - 26 * 60_000, // signatures are remembered 25 minutes (both signing windows)
       'new',
       now - 60_000,
     );

@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import type { Config } from '../config.js';
 import { systemClock } from '../context.js';
-import { openDb } from '../db/open.js';
+import { openDatabase } from '../db/open.js';
 import { jobNamed, runLoop } from './definitions.js';
 
 /**
@@ -17,7 +17,7 @@ parentPort?.on('message', (m) => {
   if (m === 'cancel') abort.abort();
 });
 const logger = pino({ level: config.logLevel }).child({ job });
-const db = await openDb(config.dbPath, { migrate: false });
+const db = await openDatabase(config, { migrate: false });
 const deps = { db, clock: systemClock, config, logger };
 let code = 0;
 try {

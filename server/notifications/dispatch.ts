@@ -1,3 +1,4 @@
+import { skipLocked } from '../db/port.js';
 import type { Appointment } from '../../shared/schemas.js';
 import { getAppointmentRow, toAppointment } from '../appointments/read.js';
 import { type Db, stmt } from '../db/open.js';
@@ -144,7 +145,8 @@ export async function queueCalendarSync(
       `INSERT INTO calendar_sync (id, appointment_id, provider_id, target, external_uid, sequence, status, attempts,
        next_attempt_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
-     ON CONFLICT (appointment_id, target) DO UPDATE SET sequence = max(sequence, excluded.sequence),
+     ON CONFLICT (appointment_id, target) DO UPDATE SET
+       sequence = CASE WHEN calendar_sync.sequence > excluded.sequence THEN calendar_sync.sequence ELSE excluded.sequence END,
        status = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at, last_error = NULL,
        updated_at = excluded.updated_at`,
     ).run(newId(), appointmentId, providerId, p.caldav_url, appointmentId, version, now, now)
@@ -218,7 +220,7 @@ export async function dispatchOutbox(
       const done = await db.transaction(async (tx) => {
         const row = await stmt<OutboxRow>(
           tx,
-          `SELECT id, topic, payload, attempts, created_at FROM outbox WHERE id = ? AND status = 'pending'`,
+          `SELECT id, topic, payload, attempts, created_at FROM outbox WHERE id = ? AND status = 'pending'${skipLocked(tx)}`,
         ).get(id);
         if (!row) return null;
         const r = await applyEvent(tx, config, now, row);

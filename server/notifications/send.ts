@@ -1,3 +1,4 @@
+import { skipLocked } from '../db/port.js';
 import { type Db, stmt } from '../db/open.js';
 import type { Outgoing } from './render.js';
 import { emailTransport, type Transport, webhookTransport } from './transports.js';
@@ -89,7 +90,7 @@ export async function claimDue(db: Db, now: number, limit: number, leaseMs: numb
       tx,
       `SELECT id, event_id, channel, recipient, template, message_id, attempts, payload FROM notifications
         WHERE status = 'queued' AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)
-        ORDER BY next_attempt_at, id LIMIT ?`,
+        ORDER BY next_attempt_at, id LIMIT ?${skipLocked(tx)}`,
     ).all(now, now, limit);
     const claim = stmt(
       tx,

@@ -119,6 +119,9 @@ export async function createReservation(
 ): Promise<Reservation> {
   if (actor.role === 'support') throw new AppError('forbidden', 'support tokens are read-only');
   const provider = await requireProvider(db, b.providerId);
+  // every slot-changing transaction takes its provider's lock first (PostgreSQL: no
+  // deadlock between racers, one winner; SQLite holds the write lock already)
+  await db.lock(`provider:${provider.id}`);
   const service = await requireService(db, b.providerId, b.serviceId);
   let userId = b.userId ?? null;
   let purpose: 'book' | 'reschedule' = 'book';

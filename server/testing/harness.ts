@@ -8,7 +8,7 @@ import { insertToken } from '../auth/tokens.js';
 import { createProvider, createService, createUser, setHours } from '../catalog/catalog.js';
 import { type Config, testConfig } from '../config.js';
 import { type AppContext, createContext, ManualClock } from '../context.js';
-import { openDb } from '../db/open.js';
+import { openDatabase } from '../db/open.js';
 import { write } from '../outbox/write.js';
 
 /**
@@ -49,7 +49,7 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     ...opts.config,
   });
   const clock = new ManualClock(Date.parse(opts.now ?? '2030-01-07T12:00:00Z'));
-  const ctx = await createContext(config, { clock, db: await openDb(config.dbPath) });
+  const ctx = await createContext(config, { clock, db: await openDatabase(config) });
   const now = clock.now();
   const ids = await write(ctx, async (w) => {
     const p = await createProvider(w.db, w, seedActor, {

@@ -1,31 +1,48 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { hue, Text } from '../ui.js';
 import { useState } from 'react';
 import type { Appointment, CancellationQuote } from '../../../shared/schemas.js';
 import { errorText, isOffline } from '../data.js';
 import { useEnv } from '../env.js';
 import { useKeys } from '../keys.js';
-import { localTime, money } from '../format.js';
-import { useQ } from '../query.js';
+import { money } from '../format.js';
+import { keys, useQ } from '../query.js';
+import { describeChange, hasStarted, isActive, zoned } from '../words.js';
 
 /** CancelConfirmationModal: fee and refund from the live quote, the policy text, No, keep / Yes, cancel. */
 export function CancelModal(p: {
   appt: Appointment;
-  onYes(q: CancellationQuote | undefined): void;
+  /** the appointment as the modal last saw it (fresh details when they arrived) */
+  onYes(a: Appointment, q: CancellationQuote | undefined): void;
   onNo(): void;
 }) {
   const env = useEnv();
-  const a = p.appt;
-  const quote = useQ(env.qc, ['quote', a.id], () => env.data.quote(a.id));
+  // the decision is made on fresh data: the details are fetched (and patched by realtime)
+  // while the modal is open, and a change by someone else shows here before `y` is pressed
+  const detail = useQ(env.qc, keys.appointment(p.appt.id), () => env.data.detail(p.appt.id));
+  const a: Appointment = detail.data ?? p.appt;
+  const gone = detail.data && (!isActive(detail.data) || hasStarted(detail.data, env.clock.now()));
+  const quote = useQ(env.qc, ['quote', a.id], () => env.data.quote(a.id), { enabled: !gone });
   const [focus, setFocus] = useState<'no' | 'yes'>('no');
+  const yes = () => (gone ? undefined : p.onYes(a, quote.data));
   useKeys((input, key) => {
-    if (input === 'y') return p.onYes(quote.data);
+    if (input === 'y') return yes();
     if (input === 'n' || key.escape) return p.onNo();
     if (key.leftArrow || key.rightArrow || key.tab || input === 'h' || input === 'l')
       return setFocus(focus === 'no' ? 'yes' : 'no');
-    if (key.return) return focus === 'yes' ? p.onYes(quote.data) : p.onNo();
+    if (key.return) return focus === 'yes' ? yes() : p.onNo();
   });
   let fee: React.ReactNode;
-  if (quote.data)
+  if (gone && detail.data)
+    fee = (
+      <Text color="yellow" bold>
+        {isActive(detail.data)
+          ? 'This appointment has started; it can no longer be cancelled'
+          : describeChange(detail.data, p.appt.version)}{' '}
+        — Esc closes
+      </Text>
+    );
+  else if (quote.data)
     fee = (
       <>
         <Text>
@@ -47,7 +64,7 @@ export function CancelModal(p: {
             ? 'Fee unknown while offline'
             : `Fee quote failed: ${errorText(quote.error)}`}{' '}
           — policy fee {money(a.cancellationPolicy.feeCents, a.currency)} after{' '}
-          {localTime(a.cancellationPolicy.refundableUntil, a.timezone)}
+          {zoned(a.cancellationPolicy.refundableUntil, a.timezone)}
         </Text>
         <Text dimColor>Policy: {a.cancellationPolicy.text}</Text>
         {isOffline(quote.error) && (
@@ -57,10 +74,10 @@ export function CancelModal(p: {
     );
   else fee = <Text>Loading fee quote…</Text>;
   return (
-    <Box flexDirection="column" borderStyle="double" borderColor="yellow" paddingX={1}>
+    <Box flexDirection="column" borderStyle="double" borderColor={hue('yellow')} paddingX={1}>
       <Text bold>Cancel this appointment?</Text>
       <Text>
-        {a.serviceTitle} with {a.providerName} · {a.userName} · {localTime(a.start, a.timezone)}
+        {a.serviceTitle} with {a.providerName} · {a.userName} · {zoned(a.start, a.timezone)}
       </Text>
       {fee}
       <Box marginTop={1}>

@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { hue, Text } from '../ui.js';
 import { useRef } from 'react';
 import { DateTime } from 'luxon';
 import type { Alternative } from '../../../shared/schemas.js';
@@ -18,6 +19,8 @@ export function OfflineBanner({ at }: { at?: string | undefined }) {
 export function Prompt(p: {
   label: string;
   value: string;
+  /** why the last entry was refused; the prompt stays open */
+  error?: string | undefined;
   onChange(v: string): void;
   onSubmit(v: string): void;
   onCancel(): void;
@@ -33,6 +36,8 @@ export function Prompt(p: {
     if (key.escape) return p.onCancel();
     if (key.return) return p.onSubmit(value.current);
     if (key.backspace || key.delete) return change(value.current.slice(0, -1));
+    // Ctrl-U clears the field, as in a shell
+    if (key.ctrl && input === 'u') return change('');
     if (!input || key.ctrl || key.meta || key.tab || key.upArrow || key.downArrow) return;
     // a burst ("Ada\r") arrives as one string: type the text, then submit at the newline
     const nl = input.search(/[\r\n]/);
@@ -40,28 +45,38 @@ export function Prompt(p: {
     change(value.current + input);
   });
   return (
-    <Text wrap="truncate">
-      <Text color="cyan">{p.label}</Text>
-      {p.value}
-      <Text inverse> </Text>
-      <Text dimColor> Enter ok · Esc back</Text>
-    </Text>
+    <Box flexDirection="column">
+      {p.error && (
+        <Text color="red" wrap="truncate">
+          {p.error}
+        </Text>
+      )}
+      <Text wrap="truncate">
+        <Text color="cyan">{p.label}</Text>
+        {p.value}
+        <Text inverse> </Text>
+        <Text dimColor> Enter ok · Ctrl-U clear · Esc back</Text>
+      </Text>
+    </Box>
   );
 }
 
 export const HELP_LINES: [string, string][] = [
-  ['↑/↓ j/k', 'move in lists and slot grids'],
+  ['↑/↓ j/k', 'move in lists, slot grids and the detail'],
+  ['g/G Home/End', 'first / last row'],
   ['←/→ h/l', 'previous / next date chip'],
   ['Tab', 'switch tabs (Upcoming / History / Day)'],
   ['Enter', 'open · hold the slot · confirm a held slot'],
   ['r', 'reschedule (tomorrow, same time preselected)'],
   ['t / n / p', 'Tomorrow / Next available / Pick date'],
-  ['c', 'cancel (fee shown first)'],
-  ['y / n', 'in the cancel modal: Yes, cancel / No, keep'],
+  ['c', 'cancel: fee shown first; y Yes, cancel · n/Esc No, keep'],
+  ['a / x / o', 'detail, staff: confirm / complete / no-show'],
+  ['!', 'detail, staff: clear needs attention'],
   ['d', 'toggle day view / customer lists (staff)'],
   ['[ / ]', 'previous / next day in the day view'],
   ['/', 'search by customer or provider (staff)'],
-  ['Esc', 'back (releases a held slot)'],
+  ['Ctrl-U', 'clear a text field'],
+  ['Esc', 'back (leaves a search; releases a held slot)'],
   ['?', 'this help'],
   ['q', 'quit'],
 ];
@@ -72,7 +87,7 @@ export function Help() {
       <Text bold>Keys</Text>
       {HELP_LINES.map(([k, v]) => (
         <Text key={k}>
-          <Text color="cyan">{k.padEnd(10)}</Text> {v}
+          <Text color="cyan">{k.padEnd(12)}</Text> {v}
         </Text>
       ))}
       <Text dimColor>Esc or ? closes · q quits</Text>
@@ -90,7 +105,7 @@ export function ConflictModal(p: {
 }) {
   const wanted = p.wantedStart ? Date.parse(p.wantedStart) : undefined;
   return (
-    <Box flexDirection="column" borderStyle="double" borderColor="red" paddingX={1}>
+    <Box flexDirection="column" borderStyle="double" borderColor={hue('red')} paddingX={1}>
       <Text bold color="red">
         Conflict: {p.message}
       </Text>

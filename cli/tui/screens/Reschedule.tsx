@@ -1,31 +1,43 @@
-import { randomUUID } from 'node:crypto';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from '../ui.js';
 import { DateTime } from 'luxon';
-import { useEffect, useRef, useState } from 'react';
-import type { Alternative, Appointment, Availability, Timeslot } from '../../../shared/schemas.js';
-import { snapshotKeys } from '../../config.js';
+import { useEffect, useState } from 'react';
+import type { Appointment, Availability, Timeslot } from '../../../shared/schemas.js';
 import { addDays } from '../../../shared/time.js';
-import { errorText, isConflict, isOffline, TuiApiError } from '../data.js';
+import { snapshotKeys } from '../../config.js';
+import { errorText, isOffline } from '../data.js';
 import { useEnv } from '../env.js';
-import { useKeys } from '../keys.js';
 import { localTime, mmss, money, signedMinutes, signedMoney } from '../format.js';
-import { AVAILABILITY_STALE_MS, keys, patchAppointment, patchTimeslots, useQ } from '../query.js';
+import { useHold } from '../hooks/useHold.js';
+import { useKeys } from '../keys.js';
+import { AVAILABILITY_STALE_MS, keys, useQ } from '../query.js';
+import { feeWindowWarning, zoned } from '../words.js';
 import { ConflictModal, OfflineBanner } from './Parts.js';
-
-interface Hold {
-  token: string;
-  timeslotId: string;
-  start: string;
-  end: string;
-  expiresAt: number;
-  key: string;
-}
 
 /** The day after the appointment's own day at the same local time (the seed's "Tomorrow"). */
 export function tomorrowSameTime(a: Appointment): { date: string; target: number } {
   const local = DateTime.fromISO(a.start, { zone: a.timezone });
   const t = local.plus({ days: 1 });
   return { date: t.toISODate()!, target: t.toMillis() };
+}
+
+/**
+ * Which slots the server would accept for this appointment. Availability shows the
+ * appointment's own time as booked (it blocks itself); the server's list of free slots for
+ * this appointment (`alternatives?kind=date`) does not. A slot is free when the server lists
+ * it and no live update has taken it since (a live "taken" on a slot the appointment itself
+ * overlaps is the appointment, not someone else). Without that list (offline), availability
+ * alone decides.
+ */
+export function freeSlots(a: Appointment, serverFree: Set<string> | undefined) {
+  const s0 = Date.parse(a.start);
+  const e0 = Date.parse(a.end);
+  const own = (s: Timeslot) => Date.parse(s.start) < e0 && Date.parse(s.end) > s0;
+  return (s: Timeslot): boolean => {
+    if (Date.parse(s.start) === s0) return false; // its current time: not a move
+    if (!serverFree) return s.status === 'available';
+    return serverFree.has(s.id) && (s.status === 'available' || own(s));
+  };
 }
 
 /**
@@ -36,6 +48,8 @@ export function RescheduleScreen(p: {
   appt: Appointment;
   date: string;
   target?: number | undefined;
+  /** why this day and slot were chosen (next available), said above the grid */
+  why?: string | undefined;
   active: boolean;
   width: number;
   onBack(): void;
@@ -48,28 +62,19 @@ export function RescheduleScreen(p: {
   const [date, setDate] = useState(p.date < today ? today : p.date);
   const [target, setTarget] = useState<number | undefined>(p.target);
   const [slotChoice, setSlotChoice] = useState<number | null>(null);
-  const [hold, setHold] = useState<Hold | null>(null);
-  const [busy, setBusyState] = useState<null | 'holding' | 'confirming'>(null);
-  // a second Enter can arrive before the re-render that shows "Holding…": the ref sees it
-  const busyRef = useRef<null | 'holding' | 'confirming'>(null);
-  const setBusy = (b: null | 'holding' | 'confirming') => {
-    busyRef.current = b;
-    setBusyState(b);
-  };
-  const [conflict, setConflict] = useState<null | {
-    message: string;
-    wanted?: string;
-    alts: Alternative[];
-    sel: number;
-  }>(null);
-  const [, setTick] = useState(0);
-  const holdRef = useRef<Hold | null>(null);
-  holdRef.current = hold;
+  const h = useHold(env, a, date, p.onBack, p.onDone);
+  const { hold, expired, conflict } = h;
 
   const avail = useQ(
     env.qc,
     keys.availability(a.providerId, a.serviceId, date),
     () => env.data.availability(a.providerId, a.serviceId, date),
+    { staleTime: AVAILABILITY_STALE_MS },
+  );
+  const serverFree = useQ(
+    env.qc,
+    ['slots-free', a.providerId, a.id, date],
+    () => env.data.alternatives(a.id, 'date', date),
     { staleTime: AVAILABILITY_STALE_MS },
   );
   const snapKey = snapshotKeys.availability(a.providerId, a.serviceId, date);
@@ -85,140 +90,53 @@ export function RescheduleScreen(p: {
   }, [offline, env.setOnline]);
   const source = avail.data && avail.data.date === date ? avail.data : snap?.data;
   const slots: Timeslot[] = source?.timeslots ?? [];
+  const freeData = serverFree.data && !serverFree.isPlaceholderData ? serverFree.data : undefined;
+  const freeSet = freeData ? new Set(freeData.items.map((x) => x.timeslotId)) : undefined;
+  // waiting for the server's list (not failed): the grid is not final yet
+  const freePending = !freeSet && !serverFree.error;
+  const isFree = freeSlots(a, freeSet);
 
-  // until the user moves, the selection is the slot nearest the wanted local time (derived
-  // during render, so an Enter right after the slots arrive holds the preselected one)
-  const slot = slotChoice ?? nearestSlot(slots, target, zone, hold?.timeslotId);
-
-  // the countdown: re-render every second while a hold exists
-  useEffect(() => (hold ? env.clock.every(1000, () => setTick((n) => n + 1)) : undefined), [hold, env.clock]);
-  // leaving the screen (Esc, quit, or unmount) releases the hold
-  useEffect(
-    () => () => {
-      const h = holdRef.current;
-      if (h) void env.data.release(h.token).catch(() => {});
-    },
-    [env.data],
-  );
-
-  const expired = hold !== null && env.clock.now() >= hold.expiresAt;
+  // until the user moves, the selection is the free slot nearest the wanted local time
+  // (derived during render, so an Enter right after the slots arrive holds that one)
+  const slot = slotChoice ?? nearestSlot(slots, target, zone, isFree, hold?.timeslotId);
   const current = slots[Math.min(slot, Math.max(0, slots.length - 1))];
+  const currentFree = current ? isFree(current) || hold?.timeslotId === current.id : false;
 
-  async function doHold(ts: { id: string; start: string; end: string }) {
-    setBusy('holding');
-    try {
-      const r = await env.data.hold({
-        providerId: a.providerId,
-        serviceId: a.serviceId,
-        timeslotId: ts.id,
-        appointmentId: a.id,
-      });
-      setHold({
-        token: r.reservationToken,
-        timeslotId: ts.id,
-        start: r.start ?? ts.start,
-        end: r.end ?? ts.end,
-        expiresAt: Date.parse(r.expiresAt),
-        key: randomUUID(),
-      });
-      const i = slots.findIndex((s) => s.id === ts.id);
+  const [enterPending, setEnterPending] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the free list lands
+  useEffect(() => {
+    if (!enterPending || freePending) return;
+    setEnterPending(false);
+    if (!current) return;
+    if (!currentFree) return env.toast('That slot is taken — pick another', 'error');
+    void h.doHold(current, (id) => {
+      const i = slots.findIndex((s) => s.id === id);
       if (i >= 0) setSlotChoice(i);
-    } catch (e) {
-      if (isOffline(e)) {
-        queueMove(ts);
-      } else if (e instanceof TuiApiError && e.status === 409) {
-        patchTimeslots(env.qc, a.providerId, a.serviceId, [{ timeslotId: ts.id, status: 'booked' }]);
-        await showConflict(errorText(e), ts.start, e.alternatives);
-      } else env.toast(`Could not hold the slot: ${errorText(e)}`, 'error');
-    } finally {
-      setBusy(null);
-    }
-  }
-
-  function queueMove(ts: { id: string; start: string }) {
-    env.enqueue({
-      kind: 'reschedule',
-      appointmentId: a.id,
-      idempotencyKey: randomUUID(),
-      version: a.version,
-      reschedule: { providerId: a.providerId, serviceId: a.serviceId, timeslotId: ts.id, start: ts.start },
-      summary: `reschedule ${a.id} to ${localTime(ts.start, zone)}`,
     });
-    env.toast(
-      `Offline: move to ${localTime(ts.start, zone)} queued — not done until the server confirms`,
-      'info',
-    );
-    p.onBack();
-  }
-
-  async function showConflict(message: string, wanted: string | undefined, alts: Alternative[]) {
-    let list = alts;
-    if (list.length === 0) {
-      try {
-        list = (await env.data.alternatives(a.id, 'date', date)).items;
-      } catch {
-        list = [];
-      }
-    }
-    if (wanted) {
-      const w = Date.parse(wanted);
-      list = [...list].sort((x, y) => Math.abs(Date.parse(x.start) - w) - Math.abs(Date.parse(y.start) - w));
-    }
-    setConflict({ message, ...(wanted ? { wanted } : {}), alts: list, sel: 0 });
-  }
-
-  async function confirm(h: Hold) {
-    setBusy('confirming');
-    const old = patchAppointment(env.qc, { ...a, start: h.start, end: h.end, status: 'rescheduled' });
-    try {
-      const next = await env.data.reschedule(a.id, h.token, a.version, h.key);
-      // the hold is spent: nothing to release when the screen closes
-      holdRef.current = null;
-      setHold(null);
-      patchAppointment(env.qc, next);
-      void env.qc.invalidateQueries({ queryKey: ['appointments'] });
-      void env.qc.invalidateQueries({ queryKey: keys.appointment(a.id) });
-      env.toast(`Moved to ${localTime(next.start, zone)}`, 'ok');
-      p.onDone(next);
-    } catch (e) {
-      if (old) patchAppointment(env.qc, old);
-      if (isOffline(e)) {
-        queueMove({ id: h.timeslotId, start: h.start });
-      } else if (isConflict(e)) {
-        setHold(null);
-        env.toast(`Not moved (rolled back): ${errorText(e)}`, 'error');
-        void env.qc.invalidateQueries({ queryKey: ['availability', a.providerId] });
-        await showConflict(errorText(e), h.start, e.alternatives);
-      } else env.toast(`Not moved (rolled back): ${errorText(e)}`, 'error');
-    } finally {
-      setBusy(null);
-    }
-  }
+  }, [enterPending, freePending]);
 
   useKeys(
     (input, key) => {
-      if (busyRef.current) return;
+      if (h.busyRef.current) return;
       if (conflict) {
-        if (key.escape) return setConflict(null);
+        if (key.escape) return h.setConflict(null);
         if (key.downArrow || input === 'j')
-          return setConflict({ ...conflict, sel: Math.min(conflict.alts.length - 1, conflict.sel + 1) });
+          return h.setConflict({ ...conflict, sel: Math.min(conflict.alts.length - 1, conflict.sel + 1) });
         if (key.upArrow || input === 'k')
-          return setConflict({ ...conflict, sel: Math.max(0, conflict.sel - 1) });
+          return h.setConflict({ ...conflict, sel: Math.max(0, conflict.sel - 1) });
         const alt = conflict.alts[conflict.sel];
         if (key.return && alt) {
-          setConflict(null);
+          h.setConflict(null);
           const d = DateTime.fromISO(alt.start, { zone }).toISODate()!;
           setDate(d);
           setTarget(Date.parse(alt.start));
           setSlotChoice(null);
-          void doHold({ id: alt.timeslotId, start: alt.start, end: alt.end });
+          void h.doHold({ id: alt.timeslotId, start: alt.start, end: alt.end });
         }
         return;
       }
       if (key.escape) {
-        if (hold) void env.data.release(hold.token).catch(() => {});
-        setHold(null);
-        holdRef.current = null;
+        h.release();
         return p.onBack();
       }
       if (key.leftArrow || input === 'h' || key.rightArrow || input === 'l') {
@@ -230,11 +148,23 @@ export function RescheduleScreen(p: {
       if (key.downArrow || input === 'j')
         return setSlotChoice((s) => Math.min(slots.length - 1, (s ?? slot) + 1));
       if (key.upArrow || input === 'k') return setSlotChoice((s) => Math.max(0, (s ?? slot) - 1));
+      if (key.home || input === 'g') return setSlotChoice(0);
+      if (key.end || input === 'G') return setSlotChoice(Math.max(0, slots.length - 1));
       if (key.return && current) {
-        if (hold && hold.timeslotId === current.id && !expired) return void confirm(hold);
-        if (current.status !== 'available' && !(hold && hold.timeslotId === current.id))
-          return env.toast('That slot is taken — pick another', 'error');
-        return void doHold(current);
+        if (hold && hold.timeslotId === current.id && !expired) return void h.confirm(hold);
+        // the server's list of free slots is on its way: Enter waits for it, not dropped
+        if (freePending) return setEnterPending(true);
+        if (!currentFree)
+          return env.toast(
+            Date.parse(current.start) === Date.parse(a.start)
+              ? 'That is its current time — pick another slot'
+              : 'That slot is taken — pick another',
+            'error',
+          );
+        return void h.doHold(current, (id) => {
+          const i = slots.findIndex((s) => s.id === id);
+          if (i >= 0) setSlotChoice(i);
+        });
       }
     },
     { isActive: p.active },
@@ -251,15 +181,74 @@ export function RescheduleScreen(p: {
   const rows: Timeslot[][] = [];
   for (let i = 0; i < slots.length; i += cols) rows.push(slots.slice(i, i + cols));
   const priceCurrency = a.currency;
+  const delta = current ? Math.round((Date.parse(current.start) - Date.parse(a.start)) / 60_000) : 0;
+  const fee =
+    current && currentFree ? feeWindowWarning(a, hold?.start ?? current.start, env.clock.now()) : null;
+
+  const grid = conflict ? (
+    // the conflict and its alternatives go where the eye is: in place of the grid
+    <ConflictModal
+      message={conflict.message}
+      wantedStart={conflict.wanted}
+      zone={zone}
+      currency={priceCurrency}
+      alternatives={conflict.alts}
+      selected={conflict.sel}
+    />
+  ) : (
+    <Box flexDirection="column" minHeight={3}>
+      {avail.isLoading && !snap ? (
+        <Text>Loading timeslots…</Text>
+      ) : avail.error && !snap ? (
+        <Text color={offline ? 'yellow' : 'red'}>
+          {offline
+            ? 'Timeslots need the server (offline).'
+            : `Could not load timeslots: ${errorText(avail.error)}`}
+        </Text>
+      ) : slots.length === 0 ? (
+        <Text dimColor>No timeslots on {date}. ←/→ another day.</Text>
+      ) : (
+        rows.map((r, ri) => (
+          <Box key={r[0]!.id}>
+            {r.map((s, ci) => {
+              const idx = ri * cols + ci;
+              const held = hold?.timeslotId === s.id;
+              const mine = Date.parse(s.start) === Date.parse(a.start);
+              const taken = !held && !mine && !isFree(s);
+              const label = localTime(s.start, zone, 'HH:mm');
+              return (
+                <Text
+                  key={s.id}
+                  inverse={idx === slot}
+                  dimColor={taken}
+                  strikethrough={taken}
+                  color={held ? (expired ? 'red' : 'green') : mine ? 'cyan' : undefined}
+                >
+                  {' '}
+                  {label}
+                  {held ? '*' : mine ? '•' : taken ? '×' : ' '}
+                </Text>
+              );
+            })}
+          </Box>
+        ))
+      )}
+    </Box>
+  );
 
   return (
     <Box flexDirection="column">
-      <Text bold>
+      <Text bold wrap="truncate">
         Reschedule · {a.serviceTitle} with {a.providerName} · {a.userName}
       </Text>
-      <Text>
-        Now: {localTime(a.start, zone)} ({zone}) · {money(a.priceCents, priceCurrency)}
+      <Text wrap="truncate">
+        Now: {zoned(a.start, zone)} ({zone}) · {money(a.priceCents, priceCurrency)}
       </Text>
+      {p.why && (
+        <Text color="cyan" wrap="truncate">
+          {p.why}
+        </Text>
+      )}
       {offline && <OfflineBanner at={snap?.at} />}
       <Box>
         {chips.map((d) => (
@@ -269,53 +258,26 @@ export function RescheduleScreen(p: {
           </Text>
         ))}
       </Box>
-      <Box flexDirection="column" minHeight={3}>
-        {avail.isLoading && !snap ? (
-          <Text>Loading timeslots…</Text>
-        ) : avail.error && !snap ? (
-          <Text color={offline ? 'yellow' : 'red'}>
-            {offline
-              ? 'Timeslots need the server (offline).'
-              : `Could not load timeslots: ${errorText(avail.error)}`}
-          </Text>
-        ) : slots.length === 0 ? (
-          <Text dimColor>No timeslots on {date}. ←/→ another day.</Text>
-        ) : (
-          rows.map((r, ri) => (
-            <Box key={r[0]!.id}>
-              {r.map((s, ci) => {
-                const idx = ri * cols + ci;
-                const held = hold?.timeslotId === s.id;
-                const taken = s.status !== 'available' && !held;
-                const label = localTime(s.start, zone, 'HH:mm');
-                return (
-                  <Text
-                    key={s.id}
-                    inverse={idx === slot}
-                    dimColor={taken}
-                    strikethrough={taken}
-                    color={held ? (expired ? 'red' : 'green') : undefined}
-                  >
-                    {' '}
-                    {label}
-                    {held ? '*' : taken ? '×' : ' '}
-                  </Text>
-                );
-              })}
-            </Box>
-          ))
-        )}
-      </Box>
-      {current && (
-        <Text>
+      {grid}
+      {current && !conflict && (
+        <Text wrap="truncate">
           Selected: {localTime(current.start, zone)}
-          {current.status !== 'available' && hold?.timeslotId !== current.id ? ' (taken)' : ''} ·{' '}
-          {signedMinutes(Math.round((Date.parse(current.start) - Date.parse(a.start)) / 60_000))} ·{' '}
-          {signedMoney(0, priceCurrency)}
+          {currentFree
+            ? ''
+            : Date.parse(current.start) === Date.parse(a.start)
+              ? ' (its current time)'
+              : ' (taken)'}{' '}
+          · {signedMinutes(delta)}
+          {delta < 0 ? ' (earlier)' : ''} · {signedMoney(0, priceCurrency)}
+        </Text>
+      )}
+      {fee && !conflict && (
+        <Text color="yellow" wrap="truncate">
+          {fee}
         </Text>
       )}
       <Box>
-        {busy === 'holding' ? (
+        {h.busy === 'holding' || enterPending ? (
           <Text>Holding…</Text>
         ) : hold && !expired ? (
           <Text color="green">Reserved for {mmss(hold.expiresAt - env.clock.now())}</Text>
@@ -325,7 +287,7 @@ export function RescheduleScreen(p: {
           <Text dimColor>Enter holds the selected slot</Text>
         )}
         <Text> </Text>
-        {busy === 'confirming' ? (
+        {h.busy === 'confirming' ? (
           <Text color="yellow">Saving… (not done yet)</Text>
         ) : (
           <Text inverse={!!hold && !expired} dimColor={!hold || expired}>
@@ -336,26 +298,22 @@ export function RescheduleScreen(p: {
         {hold && expired && <Text dimColor> disabled · Enter holds again</Text>}
         {hold && !expired && <Text dimColor> Enter confirms</Text>}
       </Box>
-      <Text dimColor>←/→ day · ↑/↓ slot · Enter hold/confirm · × taken · Esc back (releases the hold)</Text>
-      {conflict && (
-        <ConflictModal
-          message={conflict.message}
-          wantedStart={conflict.wanted}
-          zone={zone}
-          currency={priceCurrency}
-          alternatives={conflict.alts}
-          selected={conflict.sel}
-        />
-      )}
+      <Text dimColor wrap="truncate">
+        ←/→ day · ↑/↓ slot · Enter hold/confirm · × taken · • its time · Esc back (releases the hold)
+      </Text>
     </Box>
   );
 }
 
-/** Index of the available slot nearest the wanted local time of day (first available without one). */
+/**
+ * Index of the free slot nearest the wanted local time of day (the first free one without a
+ * wanted time). A taken slot is never preselected while a free one exists.
+ */
 export function nearestSlot(
   slots: Timeslot[],
   target: number | undefined,
   zone: string,
+  isFree: (s: Timeslot) => boolean = (s) => s.status === 'available',
   heldId?: string | undefined,
 ): number {
   if (heldId) {
@@ -364,18 +322,14 @@ export function nearestSlot(
     if (i >= 0) return i;
   }
   if (slots.length === 0) return 0;
-  if (target === undefined)
-    return Math.max(
-      0,
-      slots.findIndex((s) => s.status === 'available'),
-    );
+  if (target === undefined) return Math.max(0, slots.findIndex(isFree));
   const want = DateTime.fromMillis(target, { zone });
   const wantMin = want.hour * 60 + want.minute;
   let best = 0;
   let bestD = Number.POSITIVE_INFINITY;
   slots.forEach((s, i) => {
     const l = DateTime.fromISO(s.start, { zone });
-    const d = Math.abs(l.hour * 60 + l.minute - wantMin) + (s.status === 'available' ? 0 : 10_000);
+    const d = Math.abs(l.hour * 60 + l.minute - wantMin) + (isFree(s) ? 0 : 10_000);
     if (d < bestD) {
       bestD = d;
       best = i;
