@@ -314,12 +314,6 @@ export class ApiClient {
       body: stripUndefined(body),
       idempotencyKey,
     });
-  /** sets or clears "needs attention" (staff) */
-  attention = (id: string, needsAttention: boolean, reason?: string) =>
-    this.request<Appointment>('POST', `/appointments/${enc(id)}/attention`, {
-      body: stripUndefined({ needsAttention, reason }),
-    });
-
   // ---- admin ----
   createProvider = async (b: CreateProvider) =>
     (await this.request<Provider>('POST', '/admin/providers', { body: b })).data;
