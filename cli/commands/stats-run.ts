@@ -1,5 +1,4 @@
 import type { StatsResult } from '../../server/ops/stats.js';
-import { CliError, EXIT } from '../exit-codes.js';
 import type { IO } from '../io.js';
 import type { StatsFlags } from './stats.js';
 
