@@ -122,7 +122,9 @@ describe('interactive commands (a terminal, answers typed)', () => {
     const s = (await slotsOf(h2, day(3))).timeslots;
     const a = await bookVia(h2, s[0].id);
     const no = await cli(['reschedule', a.id, '--to', s[3].id], ['n']);
-    expect(no.code).toBe(1);
+    // declining is an answer, not a failure
+    expect(no.code).toBe(0);
+    expect(no.err).toMatch(/nothing changed/);
     expect((await slotsOf(h2, day(3))).timeslots[3].status).toBe('available');
     const io = bufferIO({
       stdinTTY: true,
@@ -151,16 +153,17 @@ describe('interactive commands (a terminal, answers typed)', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/ 1\) .*\n.* 2\) /);
     const bad = await cli(['reschedule', a.id, '--date', day(6)], ['99']);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(0);
+    expect(bad.err).toMatch(/no slot picked: nothing changed/);
   });
 
   it('cancel: prints the quote and asks; "n" keeps it', async () => {
     const s = (await slotsOf(h2, day(7))).timeslots;
     const a = await bookVia(h2, s[0].id);
     const keep = await cli(['cancel', a.id], ['n']);
-    expect(keep.code).toBe(1);
+    expect(keep.code).toBe(0);
     expect(keep.err).toMatch(/fee 0\.00 USD, refund 50\.00 USD/);
-    expect(keep.err).toMatch(/No, keep/);
+    expect(keep.err).toMatch(/No, keep: nothing changed/);
     const yes = await cli(['cancel', a.id, '--reason', 'asked'], ['y']);
     expect(yes.code).toBe(0);
     expect(yes.out).toMatch(/^cancelled /);

@@ -7,6 +7,7 @@ import { type BulkFlags, checkBulkFlags } from './commands/bulk.js';
 import { checkDay, positiveInt } from './dates.js';
 import { CliError, EXIT } from './exit-codes.js';
 import type { IO } from './io.js';
+import { when } from './format.js';
 import { withRuntime } from './runtime.js';
 
 export interface ItemResult {
@@ -17,8 +18,17 @@ export interface ItemResult {
   feeCents?: number;
   refundCents?: number;
   currency?: string;
+  /** the customer and the appointment's time (zone below), for the people reading the lines */
+  customer?: string;
   start?: string;
+  timezone?: string;
   to?: string;
+  /** a reschedule's new time */
+  toStart?: string;
+  /** dry run: a cancel now would charge a fee (inside the free-cancellation window) */
+  insideFeeWindow?: boolean;
+  /** dry run: the refusal the real run would get, with that refusal's exit code */
+  wouldFail?: { code: string; status: number; detail: string; exitCode: number };
   error?: { code: string; status: number; detail: string; alternatives?: unknown[] };
 }
 
@@ -30,7 +40,10 @@ function errorOf(e: unknown): NonNullable<ItemResult['error']> {
       detail: e.detail,
       ...(e.alternatives ? { alternatives: e.alternatives } : {}),
     };
-  if (e instanceof CliError) return { code: 'invalid', status: 0, detail: e.message };
+  if (e instanceof CliError) {
+    const d = e.details as { code?: string; status?: number } | undefined;
+    return { code: d?.code ?? 'invalid', status: d?.status ?? 0, detail: e.message };
+  }
   return { code: 'error', status: 0, detail: (e as Error)?.message ?? String(e) };
 }
 
@@ -56,6 +69,14 @@ async function targetSlot(c: ApiClient, d: AppointmentDetail, to: string, qc: Qu
     ),
   );
   const slot = av.timeslots.find((s) => Date.parse(s.start) === at);
+  // availability leaves out slots inside the minimum notice: say that, as the server would
+  const notice = d.reschedulePolicy.minNoticeMinutes;
+  if (!slot && at - Date.now() < notice * 60_000)
+    throw new CliError(
+      `moves need ${notice} minutes' notice before the new time (${new Date(at).toISOString()})`,
+      EXIT.failed,
+      { code: 'policy_violation', status: 422 },
+    );
   if (!slot) throw new CliError(`no ${d.serviceTitle} slot starts at ${to}`, EXIT.failed);
   return slot.id;
 }
@@ -70,35 +91,35 @@ export async function runItem(
   const key = itemKey(hash, it.appointmentId);
   const reason = it.reason ?? o.reason;
   const base = { type: 'item' as const, appointmentId: it.appointmentId, action: it.action };
+  let who: Pick<ItemResult, 'customer' | 'start' | 'timezone'> = {};
   try {
+    if (o.dryRun) {
+      const d = (await c.appointment(it.appointmentId)).data;
+      const { dryRunItem } = await import('./bulk-dry-run.js');
+      const v = await dryRunItem(c, d, it, key, o, qc, Date.now());
+      return { ...base, ...stripUndefined(v) };
+    }
     if (it.action === 'cancel') {
-      if (o.dryRun) {
-        const q = await c.cancellationQuote(it.appointmentId);
-        return {
-          ...base,
-          result: 'dry-run',
-          feeCents: o.waiveFee ? 0 : q.feeCents,
-          refundCents: o.waiveFee ? q.priceCents : q.refundCents,
-          currency: q.currency,
-        };
-      }
       // the key and body are fixed by the plan: a re-run replays the stored answer ("already")
       const r = await doCancel(c, { appointmentId: it.appointmentId, key, reason, waiveFee: o.waiveFee });
       return {
         ...base,
         result: r.outcome,
+        customer: r.appointment.userName,
+        start: r.appointment.start,
+        timezone: r.appointment.timezone,
         feeCents: r.feeCents,
         refundCents: r.refundCents,
         currency: r.appointment.currency,
       };
     }
     const d = (await c.appointment(it.appointmentId)).data;
-    if (appliedWithKey(d, key, 'rescheduled')) return { ...base, result: 'already', start: d.start };
+    who = { customer: d.userName, start: d.start, timezone: d.timezone };
+    if (appliedWithKey(d, key, 'rescheduled')) return { ...base, ...who, result: 'already' };
     const to = it.to ?? 'next-available';
     // concurrent items can race for the same "next available" slot: the loser looks again
     for (let attempt = 1; ; attempt++) {
       const timeslotId = await targetSlot(c, d, to, qc);
-      if (o.dryRun) return { ...base, result: 'dry-run', start: d.start, to: timeslotId };
       try {
         const r = await doReschedule(
           c,
@@ -114,7 +135,14 @@ export async function runItem(
           },
           d,
         );
-        return { ...base, result: r.outcome, start: r.appointment.start, to: timeslotId };
+        return {
+          ...base,
+          ...who,
+          result: r.outcome,
+          start: d.start,
+          to: timeslotId,
+          toStart: r.appointment.start,
+        };
       } catch (e) {
         if (!(to === 'next-available' && e instanceof ApiError && e.code === 'slot_taken' && attempt < 10))
           throw e;
@@ -124,8 +152,20 @@ export async function runItem(
     // unreachable server or a refused token: stop the run (a re-run finishes it)
     if (e instanceof OfflineError || (e instanceof ApiError && (e.status === 401 || e.status === 403)))
       throw e;
-    return { ...base, result: 'failed', error: errorOf(e) };
+    if (!who.customer && !o.dryRun) {
+      // a failed cancel: name the customer and time for the person reading the line
+      const d = await c.appointment(it.appointmentId).then(
+        (r) => r.data,
+        () => undefined,
+      );
+      if (d) who = { customer: d.userName, start: d.start, timezone: d.timezone };
+    }
+    return { ...base, ...who, result: 'failed', error: errorOf(e) };
   }
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 export async function runBulk(io: IO, action: BulkAction, o: BulkFlags): Promise<void> {
@@ -168,6 +208,7 @@ export async function runBulk(io: IO, action: BulkAction, o: BulkFlags): Promise
     }
     const t0 = Date.now();
     const counts = { applied: 0, already: 0, failed: 0, 'dry-run': 0 };
+    let wouldFail = 0;
     const bar = progress(io, items.length);
     const qc = createQueryClient();
     let next = 0;
@@ -183,6 +224,7 @@ export async function runBulk(io: IO, action: BulkAction, o: BulkFlags): Promise
           return;
         }
         counts[r.result]++;
+        if (r.wouldFail) wouldFail++;
         bar.tick();
         if (o.json) io.out(`${JSON.stringify(r)}\n`);
         else bar.line(humanLine(r));
@@ -205,6 +247,7 @@ export async function runBulk(io: IO, action: BulkAction, o: BulkFlags): Promise
       already: counts.already,
       failed: counts.failed,
       dryRun: counts['dry-run'],
+      wouldFail,
       seconds: Number(secs.toFixed(3)),
       itemsPerSecond:
         secs > 0
@@ -213,31 +256,47 @@ export async function runBulk(io: IO, action: BulkAction, o: BulkFlags): Promise
     };
     if (o.json) io.out(`${JSON.stringify(summary)}\n`);
     io.err(
-      `bulk ${action} (plan ${hash}): ${items.length} items — ${counts.applied} applied, ${counts.already} already done, ${counts.failed} failed${counts['dry-run'] ? `, ${counts['dry-run']} dry-run` : ''} in ${secs.toFixed(1)} s (${summary.itemsPerSecond}/s)\n`,
+      `bulk ${action} (plan ${hash}): ${items.length} items — ${counts.applied} applied, ${counts.already} already done, ${counts.failed} failed${counts['dry-run'] ? `, ${counts['dry-run']} dry-run (${counts['dry-run'] - wouldFail} would apply, ${wouldFail} would fail; nothing changed)` : ''} in ${secs.toFixed(1)} s (${summary.itemsPerSecond}/s)\n`,
     );
     if (fatal instanceof OfflineError)
       throw new CliError(
         `offline — ${fatal.message}; nothing queued: re-run the same plan when the server is back`,
         EXIT.failed,
-      );
+      ).printed();
     if (fatal) {
       const { toCliError } = await import('./runtime.js');
-      throw toCliError(fatal, io, false);
+      const err = toCliError(fatal, io, false);
+      throw err instanceof CliError ? err.printed() : err;
     }
-    if (counts.failed) throw new CliError(`${counts.failed} item(s) failed`, EXIT.failed);
+    // with --json the item lines and the summary are the output: no extra error document
+    if (counts.failed) throw new CliError(`${counts.failed} item(s) failed`, EXIT.failed).printed();
+    // the exit code the real run would give: it fails (1) when any item fails
+    if (wouldFail)
+      throw new CliError(`${wouldFail} item(s) would fail; the real run would exit 1`, EXIT.failed).printed();
   });
 }
 
+/** One line per item: who and when first (names before ids), then the id, then the outcome. */
 function humanLine(r: ItemResult): string {
   const money = (c: number | undefined) =>
     c === undefined ? '' : `${(c / 100).toFixed(2)} ${r.currency ?? ''}`.trim();
-  const extra =
-    r.result === 'failed'
+  const t = (iso: string | undefined) =>
+    iso && r.timezone ? `${when(iso, r.timezone)} ${r.timezone}` : (iso ?? '');
+  const who = [r.customer, t(r.start)].filter(Boolean).join(', ');
+  const outcome = r.wouldFail
+    ? `would fail: ${r.wouldFail.code} (${r.wouldFail.detail}; exit ${r.wouldFail.exitCode})`
+    : r.result === 'failed'
       ? `${r.error?.code}: ${r.error?.detail}`
       : r.action === 'cancel'
-        ? `fee ${money(r.feeCents)} refund ${money(r.refundCents)}`
-        : `${r.start ?? ''}${r.to ? ` → ${r.to}` : ''}`;
-  return `${r.result.padEnd(8)} ${r.action} ${r.appointmentId} ${extra}\n`;
+        ? `fee ${money(r.feeCents)} refund ${money(r.refundCents)}${r.insideFeeWindow ? ' (inside the fee window)' : ''}`
+        : r.toStart || r.to
+          ? `→ ${r.toStart ? t(r.toStart) : r.to}`
+          : '';
+  const label = r.wouldFail ? 'dry-run' : r.result;
+  return `${label.padEnd(8)} ${r.action} ${who ? `${who} ` : ''}${r.appointmentId} ${outcome}\n`.replace(
+    / \n$/,
+    '\n',
+  );
 }
 
 /** A progress bar on stderr, only on a terminal; item lines print above it. */

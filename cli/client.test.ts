@@ -85,12 +85,16 @@ describe('ApiClient', () => {
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     const port = (srv.address() as AddressInfo).port;
     const waits: number[] = [];
+    const told: string[] = [];
     const c = new ApiClient({
       baseUrl: `http://127.0.0.1:${port}`,
       sleep: async (ms) => void waits.push(ms),
+      onWait: (ms, why) => void told.push(`${why} ${ms}`),
     });
     expect((await c.me()).role).toBe('staff');
     expect(waits).toEqual([0, 0]);
+    // the person is told before each wait, not left staring at a silent terminal
+    expect(told).toEqual(['rate_limited 0', 'rate_limited 0']);
     hits = -10;
     const c2 = new ApiClient({ baseUrl: `http://127.0.0.1:${port}`, maxRetries: 1, sleep: async () => {} });
     const e = await c2.me().catch((x) => x);

@@ -7,7 +7,7 @@ import { configDir, loadSession, openStore, snapshotKeys } from './config.js';
 const me = { tokenId: 't1', name: 'desk', role: 'staff' };
 
 describe('CLI config (conf store)', () => {
-  it('lives in APPT_HOME with mode 0600 and keeps login, snapshots, queue and drafts', async () => {
+  it('lives in APPT_HOME with mode 0600 and keeps login, snapshots and drafts (the queue has its own file)', async () => {
     const home = mkdtempSync(join(tmpdir(), 'appt-conf-'));
     const env = { APPT_HOME: home };
     expect(configDir(env)).toBe(home);
@@ -23,22 +23,6 @@ describe('CLI config (conf store)', () => {
       new Date('2030-01-01T00:00:00Z'),
     );
     expect(statSync(join(home, 'config.json')).mode & 0o777).toBe(0o600);
-    await store.enqueue({
-      id: 'q1',
-      kind: 'cancel',
-      appointmentId: 'a',
-      idempotencyKey: 'k',
-      queuedAt: 'x',
-      server: 'http://s:1',
-    });
-    await store.enqueue({
-      id: 'q2',
-      kind: 'cancel',
-      appointmentId: 'a',
-      idempotencyKey: 'k',
-      queuedAt: 'x',
-      server: 'http://s:1',
-    });
     await store.setDraft('note', { text: 'hi' });
     const fresh = openStore(env);
     expect(loadSession(env, fresh)).toEqual({ server: 'http://s:1', token: 'tok', me, source: 'config' });
@@ -47,12 +31,7 @@ describe('CLI config (conf store)', () => {
       server: 'http://s:1',
       data: { id: 'a' },
     });
-    expect(fresh.queue().map((q) => q.id)).toEqual(['q1']); // same key queued once
     expect(fresh.draft('note')).toEqual({ text: 'hi' });
-    await fresh.patchQueued('q1', { attempts: 2 });
-    expect(openStore(env).queue()[0].attempts).toBe(2);
-    expect(await fresh.removeQueued('q1')).toBe(true);
-    expect(await fresh.removeQueued('q1')).toBe(false);
     // a new server or token forgets what the old one cached
     await fresh.saveLogin('http://other:2', 'tok2', me);
     expect(openStore(env).snapshot(snapshotKeys.appointment('a'))).toBeUndefined();

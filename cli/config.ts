@@ -2,16 +2,17 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'n
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Me } from '../shared/client.js';
+import type { QueuedAction } from './queue/types.js';
 
 /**
  * The CLI's `conf` store: one JSON file (mode 0600) under `APPT_HOME` (default
  * `$XDG_CONFIG_HOME/appt`, i.e. ~/.config/appt). It holds the server URL and token, who the
  * token is (GET /me), the last list/detail snapshots with their fetch time (offline reads),
- * the offline queue and drafts. `APPT_SERVER` / `APPT_TOKEN` override the saved login.
+ * and drafts. The offline queue has its own file (cli/queue/). `APPT_SERVER` / `APPT_TOKEN` override the saved login.
  *
  * Reads parse the file directly, and so do snapshot writes (atomic rename, same file and
  * format): importing `conf` pulls in ajv (~+55 ms) and `appt list` is cold-start
- * benchmarked. Everything else (login, queue, drafts) is written through `conf`.
+ * benchmarked. Everything else (login, drafts) is written through `conf`.
  */
 
 export interface Snapshot<T = unknown> {
@@ -21,31 +22,7 @@ export interface Snapshot<T = unknown> {
   data: T;
 }
 
-export type QueuedKind = 'cancel' | 'reschedule';
-
-/** An intent made while offline; replayed with the same key and the version it saw. */
-export interface QueuedAction {
-  id: string;
-  kind: QueuedKind;
-  appointmentId: string;
-  idempotencyKey: string;
-  /** version the user saw (sent as If-Match), if known */
-  version?: number | undefined;
-  queuedAt: string;
-  server: string;
-  cancel?: { reason?: string | undefined; waiveFee?: boolean | undefined };
-  reschedule?: {
-    providerId: string;
-    serviceId: string;
-    timeslotId: string;
-    start?: string | undefined;
-    reason?: string | undefined;
-  };
-  /** a short description for `appt queue list` */
-  summary?: string;
-  attempts?: number;
-  lastError?: { code: string; status: number; detail: string; alternatives?: unknown[] } | undefined;
-}
+export type { QueuedAction, QueuedKind } from './queue/types.js';
 
 export interface ConfigData {
   server?: string;
@@ -53,6 +30,7 @@ export interface ConfigData {
   me?: Me;
   savedAt?: string;
   snapshots?: Record<string, Snapshot>;
+  /** where older versions kept the offline queue; moved to queue.json on first use */
   queue?: QueuedAction[];
   drafts?: Record<string, unknown>;
 }
@@ -134,33 +112,16 @@ export class ConfigStore {
     return this.data().snapshots?.[key] as Snapshot<T> | undefined;
   }
 
-  queue(): QueuedAction[] {
-    return this.data().queue ?? [];
-  }
-
-  async enqueue(a: QueuedAction): Promise<void> {
-    await this.update((d) => {
-      const q = d.queue ?? [];
-      // the same intent queued twice (same key) stays one entry
-      if (!q.some((x) => x.idempotencyKey === a.idempotencyKey)) q.push(a);
-      d.queue = q;
-    });
-  }
-
-  async patchQueued(id: string, patch: Partial<QueuedAction>): Promise<void> {
-    await this.update((d) => {
-      d.queue = (d.queue ?? []).map((x) => (x.id === id ? { ...x, ...patch } : x));
-    });
-  }
-
-  async removeQueued(id: string): Promise<boolean> {
-    let found = false;
-    await this.update((d) => {
-      const q = d.queue ?? [];
-      found = q.some((x) => x.id === id);
-      d.queue = q.filter((x) => x.id !== id);
-    });
-    return found;
+  /**
+   * Removes intents an older version queued inside this file, once they are in the queue
+   * file (cli/queue): the queue no longer shares a file with the snapshots.
+   */
+  dropLegacyQueue(ids: string[]): void {
+    const d = structuredClone(this.reload());
+    d.queue = (d.queue ?? []).filter((q) => !ids.includes(q.id));
+    if (!d.queue.length) delete d.queue;
+    writeJsonAtomic(this.path, d);
+    this.cache = d;
   }
 
   draft<T>(key: string): T | undefined {

@@ -56,3 +56,23 @@ export function positiveInt(v: string, flag: string, max = Number.MAX_SAFE_INTEG
     );
   return Number(v);
 }
+
+/**
+ * `--since` / `--until` everywhere: a span back from now (`90m`, `24h`, `7d`, `2w`) or an
+ * ISO 8601 day or time. Returns the instant as ISO (UTC).
+ */
+export function sinceArg(v: string | undefined, flag: string, now = Date.now()): string | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d{1,6})\s*(m|min|h|d|w)$/i.exec(v.trim());
+  if (m) {
+    const unit = { m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 }[
+      m[2]!.toLowerCase() as 'm' | 'min' | 'h' | 'd' | 'w'
+    ];
+    return new Date(now - Number(m[1]) * unit).toISOString();
+  }
+  if (/^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v))) return new Date(v).toISOString();
+  throw new CliError(
+    `${flag}: expected a span like 7d, 24h, 90m or an ISO 8601 time, got ${JSON.stringify(v)}`,
+    EXIT.usage,
+  );
+}

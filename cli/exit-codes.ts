@@ -28,4 +28,34 @@ export class CliError extends Error {
     super(message);
     this.name = 'CliError';
   }
+
+  /**
+   * The command already wrote its one JSON document for this failure (a result list, or the
+   * error object): main prints only the reason on stderr, so stdout holds one document.
+   */
+  jsonPrinted = false;
+
+  printed(): this {
+    this.jsonPrinted = true;
+    return this;
+  }
+
+  /**
+   * End the process as soon as the reason is printed: something already started (job
+   * workers, open handles) would keep it alive, e.g. a server whose port is taken.
+   */
+  exitImmediately = false;
+
+  /** what `--json` prints on stdout for this failure (default: `{ error: { code: "cli", … } }`) */
+  jsonBody: unknown = undefined;
+
+  withJson(body: unknown): this {
+    this.jsonBody = body;
+    return this;
+  }
+
+  exitNow(): this {
+    this.exitImmediately = true;
+    return this;
+  }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { QueuedAction } from './config.js';
+import type { QueuedAction } from './queue/types.js';
 import { CliError, EXIT } from './exit-codes.js';
 import type { Runtime } from './runtime.js';
 
@@ -11,15 +11,9 @@ export function newKey(kind: string): string {
 /** Puts an intent in the offline queue and ends the command with exit 5. */
 export async function queueIntent(
   rt: Runtime,
-  a: Omit<QueuedAction, 'id' | 'queuedAt' | 'server'>,
+  a: Omit<QueuedAction, 'id' | 'queuedAt' | 'server' | 'version'> & { version: number | null | undefined },
 ): Promise<never> {
-  const item: QueuedAction = {
-    id: `q${Date.now().toString(36)}${randomUUID().slice(0, 4)}`,
-    queuedAt: new Date().toISOString(),
-    server: rt.session.server,
-    ...a,
-  };
-  await rt.store.enqueue(item);
+  const item = rt.queue.add({ ...a, version: a.version ?? null });
   if (rt.json)
     rt.io.out(
       `${JSON.stringify({ queued: true, id: item.id, kind: item.kind, appointmentId: item.appointmentId, idempotencyKey: item.idempotencyKey, version: item.version ?? null })}\n`,
@@ -28,7 +22,7 @@ export async function queueIntent(
   throw new CliError(
     `offline — ${item.kind} queued, not confirmed; it is replayed by the next online command or \`appt queue replay\``,
     EXIT.queued,
-  );
+  ).printed();
 }
 
 /** Refuses to ask without a terminal (DESIGN §6: `--yes` or an error instead). */

@@ -19,6 +19,10 @@ import { register as registerBulk } from './commands/bulk.js';
 import { register as registerAdmin } from './commands/admin.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerTui } from './commands/tui.js';
+import { register as registerConfirm } from './commands/confirm.js';
+import { register as registerComplete } from './commands/complete.js';
+import { register as registerNoShow } from './commands/no-show.js';
+import { register as registerAttention } from './commands/attention.js';
 
 /**
  * The `appt` program. Each command lives in cli/commands/<name>.ts and registers itself;
@@ -71,6 +75,10 @@ Examples:
   registerAvailability(program, io);
   registerReschedule(program, io);
   registerCancel(program, io);
+  registerConfirm(program, io);
+  registerComplete(program, io);
+  registerNoShow(program, io);
+  registerAttention(program, io);
   registerAudit(program, io);
   registerExport(program, io);
   registerQueue(program, io);
@@ -81,7 +89,7 @@ Examples:
   return program;
 }
 
-export async function run(argv: string[], io: IO = processIO()): Promise<number> {
+export async function run(argv: string[], io: IO = processIO(), onExitNow?: () => void): Promise<number> {
   if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
     io.out(`${readPackage().version}\n`);
     return EXIT.ok;
@@ -91,10 +99,21 @@ export async function run(argv: string[], io: IO = processIO()): Promise<number>
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    code = handleError(e, io);
+    code = handleError(e, io, wantsJson(argv));
+    if (e instanceof CliError && e.exitImmediately) onExitNow?.();
   }
   if (code !== EXIT.ok || io === undefined) process.exitCode = code;
   return code;
+}
+
+/** The process entry (bin/appt): like `run`, and ends at once when a failure asks for it. */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  const io = processIO();
+  let exitNow = false;
+  const code = await run(argv, io, () => {
+    exitNow = true;
+  });
+  if (exitNow) process.exit(code);
 }
 
 function isCommanderError(e: unknown): e is CommanderError {
@@ -102,17 +121,42 @@ function isCommanderError(e: unknown): e is CommanderError {
   return e instanceof Error && String((e as Partial<CommanderError>).code ?? '').startsWith('commander.');
 }
 
-export function handleError(e: unknown, io: IO): number {
+/** `--json` anywhere before `--`: the failure is printed as one JSON document too. */
+export function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/**
+ * The one place that decides how a failure is printed and which exit code it gets (as gh
+ * does): the reason on stderr (`appt: …`), and with --json exactly one JSON document on
+ * stdout — the command's own when it already printed one (results, a queued intent), else
+ * `{ "error": { code, status, detail, exitCode, … } }`.
+ */
+export function handleError(e: unknown, io: IO, json = false): number {
+  let code: number;
+  let body: unknown;
   if (isCommanderError(e)) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
       return EXIT.ok;
     // commander already printed its one-line reason; its own exit code is overridden
-    return EXIT.usage;
-  }
-  if (e instanceof CliError) {
+    code = EXIT.usage;
+    body = { error: { code: 'usage', status: 0, detail: e.message.replace(/^error: /, ''), exitCode: code } };
+  } else if (e instanceof CliError) {
     io.err(`appt: ${e.message}\n`);
-    return e.exitCode;
+    code = e.exitCode;
+    if (e.jsonPrinted) return code;
+    body = e.jsonBody ?? {
+      error: { code: code === EXIT.usage ? 'usage' : 'cli', status: 0, detail: e.message, exitCode: code },
+    };
+    const b = body as { error?: Record<string, unknown> };
+    if (b.error && b.error.exitCode === undefined) b.error.exitCode = code;
+  } else {
+    const message = (e as Error)?.message ?? String(e);
+    io.err(`appt: ${message}\n`);
+    code = EXIT.failed;
+    body = { error: { code: 'internal', status: 0, detail: message, exitCode: code } };
   }
-  io.err(`appt: ${(e as Error)?.message ?? String(e)}\n`);
-  return EXIT.failed;
+  if (json) io.out(`${JSON.stringify(body)}\n`);
+  return code;
 }

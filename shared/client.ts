@@ -55,6 +55,8 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** injected for tests */
   sleep?: (ms: number) => Promise<void>;
+  /** told before each wait (a 429's Retry-After, or the same key still in flight), so a person knows */
+  onWait?: (ms: number, why: 'rate_limited' | 'idempotency_in_flight') => void;
   userAgent?: string;
   /**
    * A one-shot command (one or two requests, then exit). undici parses HTTP with llhttp
@@ -195,6 +197,7 @@ export class ApiClient {
           retryAfterMs(res.headers['retry-after']) ?? 1000 * 2 ** attempt,
           this.opts.maxRetryWaitMs ?? 10_000,
         );
+        this.opts.onWait?.(wait, 'rate_limited');
         await sleep(wait);
         continue;
       }
@@ -204,12 +207,12 @@ export class ApiClient {
         o.idempotencyKey &&
         (data as { code?: string } | undefined)?.code === 'idempotency_in_flight';
       if (inFlight && attempt < maxRetries) {
-        await sleep(
-          Math.min(
-            retryAfterMs(res.headers['retry-after']) ?? 250 * 2 ** attempt,
-            this.opts.maxRetryWaitMs ?? 10_000,
-          ),
+        const wait = Math.min(
+          retryAfterMs(res.headers['retry-after']) ?? 250 * 2 ** attempt,
+          this.opts.maxRetryWaitMs ?? 10_000,
         );
+        this.opts.onWait?.(wait, 'idempotency_in_flight');
+        await sleep(wait);
         continue;
       }
       if (res.statusCode >= 400) throw new ApiError(res.statusCode, data);
@@ -301,9 +304,16 @@ export class ApiClient {
       idempotencyKey: o.idempotencyKey,
       ifMatch: o.ifMatch,
     });
-  action = (id: string, action: 'confirm' | 'complete' | 'no-show', idempotencyKey?: string) =>
-    this.request<Appointment>('POST', `/appointments/${enc(id)}/${action}`, { body: {}, idempotencyKey });
-
+  action = (
+    id: string,
+    action: 'confirm' | 'complete' | 'no-show',
+    idempotencyKey?: string,
+    body: { reason?: string | undefined } = {},
+  ) =>
+    this.request<Appointment>('POST', `/appointments/${enc(id)}/${action}`, {
+      body: stripUndefined(body),
+      idempotencyKey,
+    });
   // ---- admin ----
   createProvider = async (b: CreateProvider) =>
     (await this.request<Provider>('POST', '/admin/providers', { body: b })).data;

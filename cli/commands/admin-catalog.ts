@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { IO } from '../io.js';
-import { call, int, iso, JSON_NOTE, parseHours, rows } from './admin-common.js';
+import { call, hoursSpec, int, iso, JSON_NOTE, parseHours, rows, WEEKDAYS } from './admin-common.js';
 
 /** `appt admin providers|services|hours|time-off`: the catalog half of the admin contract. */
 export function registerCatalog(admin: Command, io: IO): void {
@@ -127,12 +127,13 @@ export function registerCatalog(admin: Command, io: IO): void {
         io,
         o.json,
         (c) => c.getHours(o.provider),
-        (d: { weekday: number; start: string; end: string }[], io) =>
-          rows(
+        async (d: { weekday: number; start: string; end: string }[], io) =>
+          // weekdays read as `hours set` takes them (mon…sun), with the spec to paste back
+          `${await rows(
             io,
             ['WEEKDAY', 'START', 'END'],
-            d.map((h) => [String(h.weekday), h.start, h.end]),
-          ),
+            d.map((h) => [WEEKDAYS[h.weekday - 1] ?? String(h.weekday), h.start, h.end]),
+          )}${d.length ? `as --hours: ${hoursSpec(d)}\n` : ''}`,
       ),
     );
   hours
@@ -146,7 +147,7 @@ export function registerCatalog(admin: Command, io: IO): void {
         io,
         o.json,
         (c) => c.setHours(o.provider, body),
-        () => `hours set: ${body.length} row(s)\n`,
+        () => `hours set: ${hoursSpec(body)}\n`,
       );
     });
 

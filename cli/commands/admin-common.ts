@@ -50,6 +50,31 @@ export function iso(v: string | undefined, flag: string): string | undefined {
 }
 
 const DAYS: Record<string, number> = { mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6, sun: 7 };
+/** ISO weekdays (Monday = 1) as `hours show` prints and `hours set` reads them. */
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+/** Hours rows → the `--hours` spec that sets them (consecutive days with one range folded). */
+export function hoursSpec(rows: { weekday: number; start: string; end: string }[]): string {
+  const sorted = [...rows].sort((a, b) => a.weekday - b.weekday || a.start.localeCompare(b.start));
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    const r = sorted[i]!;
+    let j = i;
+    while (
+      sorted[j + 1] &&
+      sorted[j + 1]!.weekday === sorted[j]!.weekday + 1 &&
+      sorted[j + 1]!.start === r.start &&
+      sorted[j + 1]!.end === r.end &&
+      !sorted.some((x, k) => k !== j + 1 && x.weekday === sorted[j + 1]!.weekday)
+    )
+      j++;
+    const a = WEEKDAYS[r.weekday - 1];
+    const b = WEEKDAYS[sorted[j]!.weekday - 1];
+    parts.push(`${a}${j > i ? `-${b}` : ''}=${r.start}-${r.end}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
 
 /** "mon-fri=09:00-17:00,sat=10:00-14:00" (or 1-5=…) → hours rows. */
 export function parseHours(spec: string): { weekday: number; start: string; end: string }[] {

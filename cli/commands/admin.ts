@@ -4,6 +4,7 @@ import type { IO } from '../io.js';
 import { call, int, iso, JSON_NOTE, rows } from './admin-common.js';
 import { registerCatalog } from './admin-catalog.js';
 import { registerAdminOps } from './admin-ops.js';
+import { completeHelp } from './admin-help.js';
 
 export { parseHours } from './admin-common.js';
 
@@ -67,16 +68,34 @@ Examples:
     );
   users
     .command('add')
+    .description('Add a customer; an email that already exists is refused (or reused with --upsert)')
     .requiredOption('--name <name>')
     .requiredOption('--email <email>')
     .option('--phone <phone>')
-    .option('--json', JSON_NOTE)
+    .option('--upsert', 'when a customer has this email already, use that one (printed; nothing changed)')
+    .option('--json', `${JSON_NOTE}; with --upsert an existing customer carries "existing": true`)
     .action((o) =>
       call(
         io,
         o.json,
-        (c) => c.createUser({ name: o.name, email: o.email, ...(o.phone ? { phone: o.phone } : {}) }),
-        (u: { id: string; name: string }) => `user ${u.id} ${u.name}\n`,
+        async (c) => {
+          // no unique check on the server's side to lean on: look the email up first
+          const want = String(o.email).trim().toLowerCase();
+          const found = (await c.listUsers({ q: o.email, limit: 50 })).items.find(
+            (u) => u.email.toLowerCase() === want,
+          );
+          if (found && !o.upsert)
+            throw new CliError(
+              `a customer with email ${o.email} exists already: ${found.id} ${found.name} (--upsert uses it)`,
+              EXIT.failed,
+            ).withJson({
+              error: { code: 'email_exists', status: 0, detail: 'email exists', existing: found },
+            });
+          if (found) return { ...found, existing: true };
+          return c.createUser({ name: o.name, email: o.email, ...(o.phone ? { phone: o.phone } : {}) });
+        },
+        (u: { id: string; name: string; existing?: boolean }) =>
+          `${u.existing ? 'existing ' : ''}user ${u.id} ${u.name}\n`,
       ),
     );
 
@@ -165,52 +184,52 @@ Examples:
 
   admin
     .command('audit')
-    .description('Search the audit log (GET /admin/audit)')
-    .option('--actor <actorId>')
-    .option('--action <action>')
+    .description('Search the audit log (GET /admin/audit): who did what, when, with the actor named')
+    .option(
+      '--actor <name|id>',
+      'a token or customer name ("demo front desk"), or an actor id (token:…, a user id)',
+    )
+    .option('--action <action>', 'created, confirmed, rescheduled, cancelled, completed, no_show, …')
     .option('--appointment <id>')
-    .option('--since <iso>')
-    .option('--until <iso>')
+    .option('--since <when>', 'a span back from now (90m, 24h, 7d) or an ISO 8601 time')
+    .option('--until <when>', 'the same forms as --since')
     .option('--limit <n>')
-    .option('--json', JSON_NOTE)
-    .action((o) =>
-      call(
+    .option('--json', `${JSON_NOTE}; each entry also carries "by" (the actor in words)`)
+    .addHelpText(
+      'after',
+      `
+Times are shown in the terminal's zone (TZ), named in the header.
+
+Examples:
+  appt admin audit --actor "demo front desk" --since 24h
+  appt admin audit --appointment 0190a… --json | jq '.items[] | {timestamp, action, by}'`,
+    )
+    .action(async (o) => {
+      const { resolveActor } = await import('../actor.js');
+      const { sinceArg, terminalZone } = await import('../dates.js');
+      const since = sinceArg(o.since, '--since');
+      const until = sinceArg(o.until, '--until');
+      const limit = int(o.limit, '--limit');
+      const { actorLabel, auditTable } = await import('../format.js');
+      await call(
         io,
         o.json,
-        (c) =>
-          c.auditSearch({
-            actorId: o.actor,
+        async (c) => {
+          const page = await c.auditSearch({
+            actorId: o.actor ? await resolveActor(c, o.actor) : undefined,
             action: o.action,
             appointmentId: o.appointment,
-            since: iso(o.since, '--since'),
-            until: iso(o.until, '--until'),
-            limit: int(o.limit, '--limit'),
-          }),
-        (
-          d: {
-            items: {
-              timestamp: string;
-              action: string;
-              outcome: string;
-              actor: { id: string; type: string };
-              appointmentId: string | null;
-            }[];
-          },
-          io,
-        ) =>
-          rows(
-            io,
-            ['TIME', 'ACTION', 'OUTCOME', 'ACTOR', 'APPOINTMENT'],
-            d.items.map((e) => [
-              e.timestamp,
-              e.action,
-              e.outcome,
-              `${e.actor.type}:${e.actor.id}`,
-              e.appointmentId ?? '',
-            ]),
-          ),
-      ),
-    );
+            since,
+            until,
+            limit,
+          });
+          return { ...page, items: page.items.map((e) => ({ ...e, by: actorLabel(e.actor) })) };
+        },
+        (d: { items: Parameters<typeof auditTable>[1] }, io) =>
+          d.items.length ? auditTable(io, d.items, terminalZone(io.env), { appointment: true }) : '(none)\n',
+      );
+    });
 
   registerAdminOps(admin, io);
+  completeHelp(admin);
 }

@@ -8,10 +8,16 @@ export function register(program: Command, io: IO): void {
     .description("An appointment's audit trail, or --verify the whole hash chain")
     .argument('[id]', 'appointment id')
     .option('--verify', 'check every hash chain (GET /admin/audit/verify); exit 1 when broken')
-    .option('--json', 'print {"items":[AuditEntry]}; --verify: {"ok","entries","firstBadId"?}')
+    .option(
+      '--json',
+      'print {"items":[AuditEntry & {"by"}]} (actor {id,type,name,role}; "by" in words); --verify: {"ok","entries","firstBadId"?}',
+    )
     .addHelpText(
       'after',
       `
+Times are in the provider's zone, named in the header; BY names the actor in words
+("demo front desk, staff", a customer's name, "system").
+
 Examples:
   appt audit 0190a…
   appt audit --verify --json`,
@@ -39,51 +45,19 @@ export async function runAudit(
               ? `audit chain ok: ${v.entries} entries verified\n`
               : `audit chain BROKEN at ${v.firstBadId} (${v.entries} entries)\n`,
           );
-        if (!v.ok) throw new CliError(`audit chain broken at ${v.firstBadId}`, EXIT.failed);
+        if (!v.ok) throw new CliError(`audit chain broken at ${v.firstBadId}`, EXIT.failed).printed();
         return;
       }
       const [{ items }, detail] = await Promise.all([
         rt.client.audit(String(id)),
         rt.client.appointment(String(id)),
       ]);
+      const { actorLabel, auditTable } = await import('../format.js');
       if (json) {
-        io.out(`${JSON.stringify({ items })}\n`);
+        io.out(`${JSON.stringify({ items: items.map((e) => ({ ...e, by: actorLabel(e.actor) })) })}\n`);
         return;
       }
-      const { when, table } = await import('../format.js');
-      const z = detail.data.timezone;
-      io.out(
-        table(
-          io,
-          [
-            { header: `WHEN (${z})` },
-            { header: 'ACTION' },
-            { header: 'OUTCOME' },
-            { header: 'BY', flex: true },
-            { header: 'CHANNEL' },
-            { header: 'DETAIL', flex: true },
-            { header: 'HASH' },
-          ],
-          items.map((e) => [
-            when(e.timestamp, z),
-            e.action,
-            e.outcome,
-            `${e.actor.type}:${e.actor.id}`,
-            e.channel,
-            [
-              e.previousSlot && e.newSlot
-                ? `${when(e.previousSlot.start, z)} → ${when(e.newSlot.start, z)}`
-                : '',
-              e.feeCents !== null ? `fee ${e.feeCents}` : '',
-              e.errorCode ?? '',
-              e.reason ?? '',
-            ]
-              .filter(Boolean)
-              .join(' '),
-            e.hash.slice(0, 12),
-          ]),
-        ),
-      );
+      io.out(auditTable(io, items, detail.data.timezone, { hash: true }));
     } catch (e) {
       throw toCliError(e, io, json);
     }

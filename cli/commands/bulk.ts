@@ -15,7 +15,7 @@ export interface BulkFlags {
 }
 
 const JSON_SHAPE =
-  'one line per item {"type":"item","appointmentId","action","result":"applied"|"already"|"failed"|"dry-run","feeCents"?,"refundCents"?,"start"?,"to"?,"error"?:{code,status,detail,alternatives?}} then {"type":"summary","plan","total","applied","already","failed","dryRun"}';
+  'one line per item {"type":"item","appointmentId","action","result":"applied"|"already"|"failed"|"dry-run","customer"?,"start"?,"timezone"?,"to"?,"toStart"?,"feeCents"?,"refundCents"?,"currency"?,"insideFeeWindow"?,"wouldFail"?:{code,status,detail,exitCode},"error"?:{code,status,detail,alternatives?}} then {"type":"summary","plan","total","applied","already","failed","dryRun","wouldFail"}';
 
 export function register(program: Command, io: IO): void {
   const bulk = program
@@ -29,8 +29,15 @@ A plan is CSV (header: appointmentId,action,to,reason) or JSONL (the same keys),
 derived from the plan's hash and the appointment — holds included — so re-running the same
 plan after a crash or Ctrl-C applies nothing twice and finishes the rest ("already").
 
+--dry-run changes nothing and checks what the real run checks: already done, not active,
+started, the new slot free, the minimum notice, the fee a cancel would charge now. An item
+the real run would refuse says "would fail: <code>"; the dry run then exits 1, as the real
+run would. When the business cancels (a provider is ill), --waive-fee spares the customers
+the late-cancellation fee.
+
 Examples:
-  appt bulk cancel --provider P --date tomorrow --reason "doctor ill" --dry-run
+  appt bulk cancel --provider P --date tomorrow --reason "provider ill" --waive-fee --dry-run
+  appt bulk cancel --provider P --date tomorrow --reason "provider ill" --waive-fee
   appt bulk cancel --file plan.csv --concurrency 16 --json > results.jsonl
   appt bulk reschedule --file moves.jsonl --yes
   appt bulk reschedule --provider P --date 2030-01-08 --to next-available`,
@@ -48,7 +55,7 @@ Examples:
       .option('--json', JSON_SHAPE);
     if (action === 'reschedule')
       c.option('--to <target>', 'filter mode target: next-available (default), a timeslot id or ISO time');
-    else c.option('--waive-fee', 'waive fees (staff; needs a reason)');
+    else c.option('--waive-fee', 'waive the cancellation fees, e.g. "provider ill" (staff; needs --reason)');
     c.option('-y, --yes', 'accepted for symmetry: bulk runs never ask').action(async (o: BulkFlags) => {
       const { runBulk } = await import('../bulk-run.js');
       await runBulk(io, action, o);

@@ -20,7 +20,7 @@ export function register(program: Command, io: IO): void {
     .option('--waive-fee', 'waive the cancellation fee (staff; needs --reason)')
     .option(
       '--json',
-      'print {"appointment":Appointment,"feeCents","refundCents","quote":CancellationQuote,"outcome":"applied"|"already"}; offline: {"queued":true,"id","kind","appointmentId","idempotencyKey","version"}',
+      'print {"appointment":Appointment,"feeCents","refundCents","quote":CancellationQuote,"outcome":"applied"|"already"|"kept"} ("kept": declined at the prompt, exit 0); offline: {"queued":true,"id","kind","appointmentId","idempotencyKey","version"}',
     )
     .addHelpText(
       'after',
@@ -44,7 +44,6 @@ export async function runCancel(io: IO, id: string, o: CancelFlags): Promise<voi
   const { doCancel } = await import('../actions.js');
   const json = Boolean(o.json);
   await withRuntime(io, { json }, async (rt) => {
-    needConfirmation(rt, o.yes);
     const key = newKey('cancel');
     const intent = {
       kind: 'cancel' as const,
@@ -65,15 +64,35 @@ export async function runCancel(io: IO, id: string, o: CancelFlags): Promise<voi
       }
       throw toCliError(e, io, json);
     }
-    const { money, when } = await import('../format.js');
+    const { money, when, statusWord } = await import('../format.js');
     const z = detail.timezone;
+    // an appointment that is over cannot be cancelled: say so before any quote
+    if (!['upcoming', 'confirmed', 'rescheduled'].includes(detail.status))
+      throw new CliError(
+        `${id} is ${statusWord(detail.status)}${detail.cancelledAt ? ` since ${when(detail.cancelledAt, z)} ${z}` : ''}: nothing to cancel`,
+        EXIT.failed,
+      ).withJson({
+        error: { code: 'appointment_not_active', status: 409, detail: `appointment is ${detail.status}` },
+      });
+    if (Date.parse(detail.start) <= Date.now())
+      throw new CliError(
+        `${id} started at ${when(detail.start, z)} ${z}: it can no longer be cancelled (use \`appt complete\` or \`appt no-show\`)`,
+        EXIT.conflict,
+      ).withJson({
+        error: { code: 'appointment_started', status: 409, detail: 'the appointment has already started' },
+      });
     io.err(
       `${detail.serviceTitle} with ${detail.providerName} for ${detail.userName}, ${when(detail.start, z)} (${z})\n` +
         `fee ${money(o.waiveFee ? 0 : quote.feeCents, quote.currency)}, refund ${money(o.waiveFee ? quote.priceCents : quote.refundCents, quote.currency)}` +
-        ` (free until ${when(quote.refundableUntil, z)})${o.waiveFee ? ' — fee waived' : ''}\n${quote.policy}\n`,
+        ` (free until ${when(quote.refundableUntil, z)} ${z})${o.waiveFee ? ' — fee waived' : ''}\n${quote.policy}\n`,
     );
-    if (!o.yes && !(await confirm(io, 'Yes, cancel?')))
-      throw new CliError('No, keep: nothing cancelled', EXIT.failed);
+    // the quote is printed first, so a script without --yes still learns the fee (then exit 2)
+    needConfirmation(rt, o.yes);
+    if (!o.yes && !(await confirm(io, 'Yes, cancel?'))) {
+      io.err('No, keep: nothing changed\n');
+      if (json) io.out(`${JSON.stringify({ appointment: detail, quote, outcome: 'kept' })}\n`);
+      return;
+    }
     try {
       const r = await doCancel(rt.client, {
         appointmentId: id,

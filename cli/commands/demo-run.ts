@@ -58,6 +58,8 @@ export async function runDemo(io: IO, o: DemoFlags): Promise<void> {
     if (e instanceof ConfigError) throw new CliError(e.message, EXIT.usage);
     throw e;
   }
+  const { assertPortFree, listenError } = await import('./listen-check.js');
+  await assertPortFree(config.host, config.port);
   mkdirSync(config.dataDir, { recursive: true });
   const log = join(config.dataDir, 'server.log');
   const { default: pino } = await import('pino');
@@ -66,7 +68,9 @@ export async function runDemo(io: IO, o: DemoFlags): Promise<void> {
     pino.destination({ dest: log, mkdir: true, sync: false }),
   );
   const ctx = await createContext(config, { logger });
-  const srv = await startServer({ ctx, say: (l) => io.err(`${l}\n`) });
+  const srv = await startServer({ ctx, say: (l) => io.err(`${l}\n`) }).catch((e: unknown) => {
+    throw listenError(e, config.host, config.port);
+  });
   const { insertToken } = await import('../../server/auth/tokens.js');
   const login = await staffLogin(
     io,

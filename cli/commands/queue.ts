@@ -10,7 +10,10 @@ export function register(program: Command, io: IO): void {
       'after',
       `
 Queued intents keep their idempotency key and the version they saw; the next online command
-replays them first. Refused ones (conflicts) stay here, marked, until replayed or dropped.
+of the same login replays them first (another login's intents are listed, never replayed).
+Refused ones (409/412/422) stay here, marked, until replayed by hand or dropped; when the
+server was unreachable, answered 5xx or 429, they stay queued for the next replay.
+The queue is its own file: <config dir>/queue.json.
 
 Examples:
   appt queue list
@@ -19,15 +22,30 @@ Examples:
     );
   queue
     .command('list')
-    .description('Show queued intents')
-    .option('--json', 'print {"items":[{id,kind,appointmentId,idempotencyKey,version,queuedAt,lastError?}]}')
+    .description('Show queued intents (all logins; MINE says whose)')
+    .option(
+      '--json',
+      'print {"items":[{id,kind,appointmentId,idempotencyKey,version,queuedAt,identity,mine,lastError?,lastAttempt?}],"problems":[string]}',
+    )
+    .addHelpText('after', "\nExamples:\n  appt queue list\n  appt queue list --json | jq '.items[].id'")
     .action(async (o: { json?: boolean }) => {
-      const { openStore } = await import('../config.js');
-      const items = openStore(io.env).queue();
+      const { openStore, loadSession } = await import('../config.js');
+      const { fileStorage } = await import('../queue/file.js');
+      const { identityOf, queuePath, sameIdentity } = await import('../queue/store.js');
+      const store = openStore(io.env);
+      const session = loadSession(io.env, store);
+      const who = session ? identityOf(session) : undefined;
+      const storage = fileStorage(queuePath(store.dir));
+      const items = storage
+        .read()
+        .items.map((q) => ({ ...q, mine: who ? sameIdentity(q.identity, who) : false }));
+      for (const p of storage.problems) io.err(`appt: ${p}\n`);
       if (o.json) {
-        io.out(`${JSON.stringify({ items })}\n`);
+        io.out(`${JSON.stringify({ items, problems: storage.problems })}\n`);
+        if (storage.problems.length) throw new CliError('queue file was unreadable (see above)', EXIT.failed);
         return;
       }
+      if (storage.problems.length) throw new CliError('queue file was unreadable (see above)', EXIT.failed);
       if (!items.length) {
         io.err('queue empty\n');
         return;
@@ -39,30 +57,37 @@ Examples:
           [
             { header: 'ID' },
             { header: 'ACTION' },
-            { header: 'APPOINTMENT' },
-            { header: 'QUEUED' },
             { header: 'STATE' },
             { header: 'DETAIL', flex: true },
+            { header: 'MINE' },
+            { header: 'APPOINTMENT' },
+            { header: 'QUEUED' },
           ],
           items.map((q) => [
             q.id,
             q.kind,
+            q.lastError
+              ? `conflict: ${q.lastError.code}`
+              : q.lastAttempt
+                ? `queued (${q.lastAttempt.error.code})`
+                : 'queued',
+            q.lastError?.detail ?? q.summary ?? '',
+            q.mine ? 'yes' : `no (${q.identity?.name ?? q.identity?.server ?? q.server})`,
             q.appointmentId,
             q.queuedAt,
-            q.lastError ? `conflict: ${q.lastError.code}` : 'queued',
-            q.lastError?.detail ?? q.summary ?? '',
           ]),
         ),
       );
     });
   queue
     .command('replay')
-    .description('Send queued intents now (all, or the given ids); exit 3 on a conflict')
-    .argument('[ids...]', 'queue ids (default: all)')
+    .description("Send this login's queued intents now (all, or the given ids); exit 3 on a conflict")
+    .argument('[ids...]', "queue ids (default: all of this login's)")
     .option(
       '--json',
-      'print {"results":[{id,kind,appointmentId,result:"applied"|"already"|"conflict"|"failed"|"offline",error?}]}',
+      'print {"results":[{id,kind,appointmentId,result:"applied"|"already"|"conflict"|"refused"|"failed"|"offline"|"busy",queued,error?}]}',
     )
+    .addHelpText('after', '\nExamples:\n  appt queue replay\n  appt queue replay q1a2b3 --json')
     .action(async (ids: string[], o: { json?: boolean }) => {
       const { withRuntime } = await import('../runtime.js');
       const { replayQueue } = await import('../queue-replay.js');
@@ -75,28 +100,39 @@ Examples:
             io.out(
               `${r.id} ${r.kind} ${r.appointmentId}: ${r.result}${r.error ? ` (${r.error.code})` : ''}\n`,
             );
+        // with --json the results above are the one document: the reason goes to stderr only
+        const fail = (m: string, code: number) => new CliError(m, code).printed();
         if (results.some((r) => r.result === 'offline'))
-          throw new CliError('offline — still queued, not confirmed', EXIT.queued);
+          throw fail('offline — still queued, not confirmed', EXIT.queued);
         if (results.some((r) => r.result === 'conflict'))
-          throw new CliError('some queued intents were refused (see above)', EXIT.conflict);
-        if (results.some((r) => r.result === 'failed'))
-          throw new CliError('some queued intents failed', EXIT.failed);
+          throw fail('some queued intents were refused (see above)', EXIT.conflict);
+        if (results.some((r) => r.result === 'refused' || r.result === 'failed'))
+          throw fail('some queued intents were not applied (see above)', EXIT.failed);
       });
     });
   queue
     .command('drop')
     .description('Remove queued intents without sending them')
-    .argument('<ids...>', 'queue ids, or "all"')
+    .argument('<ids...>', 'queue ids, or "all" (this login\'s)')
     .option('--json', 'print {"dropped":[id]}')
+    .addHelpText('after', '\nExamples:\n  appt queue drop q1a2b3\n  appt queue drop all')
     .action(async (ids: string[], o: { json?: boolean }) => {
-      const { openStore } = await import('../config.js');
+      const { openStore, loadSession } = await import('../config.js');
+      const { fileStorage } = await import('../queue/file.js');
+      const { identityOf, queuePath, QueueStore } = await import('../queue/store.js');
       const store = openStore(io.env);
-      const targets = ids.includes('all') ? store.queue().map((q) => q.id) : ids;
-      const dropped: string[] = [];
-      for (const id of targets) if (await store.removeQueued(id)) dropped.push(id);
+      const session = loadSession(io.env, store);
+      const q = new QueueStore(
+        fileStorage(queuePath(store.dir)),
+        session ? identityOf(session) : { server: '', tokenHash: '' },
+      );
+      const targets = ids.includes('all') ? q.mine().map((x) => x.id) : ids;
+      const dropped = targets.filter((id) => q.drop(id));
+      for (const p of q.problems) io.err(`appt: ${p}\n`);
       const missing = targets.filter((id) => !dropped.includes(id));
       if (o.json) io.out(`${JSON.stringify({ dropped })}\n`);
       else for (const id of dropped) io.out(`dropped ${id}\n`);
-      if (missing.length) throw new CliError(`not in the queue: ${missing.join(', ')}`, EXIT.failed);
+      if (missing.length)
+        throw new CliError(`not in the queue: ${missing.join(', ')}`, EXIT.failed).printed();
     });
 }

@@ -139,25 +139,49 @@ export async function runReschedule(io: IO, id: string, o: RescheduleFlags): Pro
         timeslotId = slot.id;
       } else {
         const kind = o.nextAvailable ? 'next' : o.tomorrow ? 'tomorrow' : 'date';
-        const alts = await rt.client.alternatives(id, kind, o.date, 8);
-        if (!alts.items.length)
+        const all = await rt.client.alternatives(id, kind, o.date, 8);
+        const { dayIn } = await import('../dates.js');
+        const day =
+          kind === 'date' ? dayIn(String(o.date), z) : kind === 'tomorrow' ? dayIn('tomorrow', z) : '';
+        // "tomorrow" means that day: the server's nearby slots on other days are offered, not taken
+        const onDay = (iso: string) => !day || when(iso, z).slice(4, 14) === day;
+        const alts = { ...all, items: all.items.filter((a) => onDay(a.start)) };
+        if (!alts.items.length) {
+          // name the day, and offer what is free instead (the next slots ahead)
+          const elsewhere = all.items.filter((a) => !onDay(a.start)).slice(0, 3);
+          const next =
+            kind === 'next'
+              ? []
+              : elsewhere.length
+                ? elsewhere
+                : (await rt.client.alternatives(id, 'next', undefined, 3)).items;
+          const { formatAlternatives } = await import('../runtime.js');
+          if (next.length && !json) io.err(formatAlternatives(next, z));
           throw new CliError(
-            `no free ${kind === 'date' ? `slot on ${o.date}` : kind === 'next' ? 'slot ahead' : 'slot tomorrow'}`,
+            kind === 'next'
+              ? 'no free slot ahead'
+              : `no free ${detail.serviceTitle} slot on ${when(`${day}T12:00:00`, z).slice(0, 14)} (${z})${next.length ? '; the next free ones are listed above (--to <slot>)' : ''}`,
             EXIT.failed,
-          );
+          ).withJson({
+            error: { code: 'no_free_slot', status: 0, detail: `no free slot on ${day}`, alternatives: next },
+          });
+        }
         if (o.nextAvailable || o.yes || alts.items.length === 1) timeslotId = alts.items[0].timeslotId;
         else {
           io.err(
             alts.items
               .map(
                 (a, i) =>
-                  `  ${i + 1}) ${when(a.start, z)} (${z})${a.priceDeltaCents ? ` ${money(a.priceDeltaCents, detail.currency)}` : ''}\n`,
+                  `  ${i + 1}) ${when(a.start, z)} ${z}${a.priceDeltaCents ? ` ${money(a.priceDeltaCents, detail.currency)}` : ''}\n`,
               )
               .join(''),
           );
           const n = Number((await io.prompt(`pick 1-${alts.items.length}: `)).trim());
-          if (!Number.isInteger(n) || n < 1 || n > alts.items.length)
-            throw new CliError('no slot picked: nothing changed', EXIT.failed);
+          if (!Number.isInteger(n) || n < 1 || n > alts.items.length) {
+            io.err('no slot picked: nothing changed\n');
+            if (json) io.out(`${JSON.stringify({ appointment: detail, outcome: 'kept' })}\n`);
+            return;
+          }
           timeslotId = alts.items[n - 1].timeslotId;
         }
       }
@@ -182,10 +206,10 @@ export async function runReschedule(io: IO, id: string, o: RescheduleFlags): Pro
     if (!hold) throw new CliError('no slot chosen', EXIT.failed);
     if (o.holdOnly) {
       if (json) io.out(`${JSON.stringify({ reservation: hold })}\n`);
-      else io.out(`held ${when(hold.start, z)} (${z}) until ${hold.expiresAt}: ${hold.reservationToken}\n`);
+      else io.out(`held ${when(hold.start, z)} ${z} until ${hold.expiresAt}: ${hold.reservationToken}\n`);
       return;
     }
-    if (hold.start) io.err(`new time: ${when(hold.start, z)} (${z}), was ${when(detail.start, z)}\n`);
+    if (hold.start) io.err(`new time: ${when(hold.start, z)} ${z}, was ${when(detail.start, z)}\n`);
     if (!o.yes) {
       const stop = countdown(io, hold.expiresAt);
       let ok = false;
@@ -196,7 +220,10 @@ export async function runReschedule(io: IO, id: string, o: RescheduleFlags): Pro
       }
       if (!ok) {
         await rt.client.release(hold.reservationToken).catch(() => undefined);
-        throw new CliError('not rescheduled: hold released', EXIT.failed);
+        // declining is an answer, not a failure
+        io.err('not rescheduled: hold released, nothing changed\n');
+        if (json) io.out(`${JSON.stringify({ appointment: detail, outcome: 'kept' })}\n`);
+        return;
       }
     }
     try {
@@ -210,7 +237,7 @@ export async function runReschedule(io: IO, id: string, o: RescheduleFlags): Pro
         io.out(
           `${JSON.stringify({ appointment: r.data, previous, outcome: r.replayed ? 'already' : 'applied' })}\n`,
         );
-      else io.out(`rescheduled ${id}: ${when(r.data.start, z)} (${z}), was ${when(detail.start, z)}\n`);
+      else io.out(`rescheduled ${id}: ${when(r.data.start, z)} ${z}, was ${when(detail.start, z)}\n`);
     } catch (e) {
       // a hold given by token (--reservation) has no slot to queue: it is only reported
       if (isOffline(e) && (hold.timeslotId || timeslotId))

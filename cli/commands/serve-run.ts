@@ -12,6 +12,7 @@ export interface ServeFlags {
   reservationTtl?: string;
   jobs?: boolean;
   printConfig?: boolean;
+  json?: boolean;
 }
 
 export function serveFlags(o: ServeFlags) {
@@ -41,12 +42,18 @@ export async function runServe(io: IO, o: ServeFlags): Promise<void> {
     return;
   }
   // JSON lines for machines; a person at a terminal gets pino-pretty. Both redact secrets.
+  const { assertPortFree, listenError } = await import('./listen-check.js');
+  await assertPortFree(config.host, config.port);
   const { makeLogger } = await import('../../server/ops/logger.js');
   const { createContext } = await import('../../server/context.js');
-  const logger = await makeLogger(config.logLevel, { pretty: io.isTTY && config.logLevel !== 'silent' });
+  const logger = await makeLogger(config.logLevel, {
+    pretty: io.isTTY && !o.json && config.logLevel !== 'silent',
+  });
   const srv = await startServer({
     ctx: await createContext(config, { logger }),
     say: (l) => io.err(`${l}\n`),
+  }).catch((e: unknown) => {
+    throw listenError(e, config.host, config.port);
   });
   io.err(`listening on ${srv.url}\n`);
   const { default: closeWithGrace } = await import('close-with-grace');

@@ -21,13 +21,20 @@ export function register(program: Command, io: IO): void {
     )
     .option('--no-jobs', 'do not run background jobs in this process')
     .option('--print-config', 'print the effective configuration (secrets masked) and exit')
+    .option(
+      '--json',
+      'machine output: --print-config prints one JSON object (it always does); logs are JSON lines on stdout',
+    )
     .addHelpText(
       'after',
       `
 Logs are JSON lines (pino) on stdout; status lines go to stderr.
 On first start the server writes an admin token to <data-dir>/admin.token (mode 0600).
 
+A taken port ends it at once with exit 1 and one line saying so.
+
 Examples:
+  appt serve --print-config --json
   appt serve --demo                  # demo data in ./data, http://127.0.0.1:7400
   appt serve --port 0 --data-dir /tmp/appt
   APPT_SMTP_URL=smtp://127.0.0.1:2525 appt serve`,

@@ -10,7 +10,7 @@ export function register(program: Command, io: IO): void {
     .argument('<id>', 'appointment id')
     .option(
       '--json',
-      'print {"appointment":AppointmentDetail,"quote":CancellationQuote|null,"offline":bool,"asOf":ISO} on stdout',
+      'print {"appointment":AppointmentDetail (audit entries carry actor {id,type,name,role} and "by"),"quote":CancellationQuote|null,"offline":bool,"asOf":ISO} on stdout',
     )
     .addHelpText(
       'after',
@@ -52,11 +52,12 @@ export async function runShow(io: IO, id: string, o: { json?: boolean }): Promis
       asOf = snap.at;
       io.err(`offline — as of ${asOf}\n`);
     }
+    const { when, money, table, statusCell, paint, auditTable, actorLabel } = await import('../format.js');
     if (json) {
-      io.out(`${JSON.stringify({ appointment: d, quote, offline, asOf })}\n`);
+      const appointment = { ...d, audit: d.audit.map((e) => ({ ...e, by: actorLabel(e.actor) })) };
+      io.out(`${JSON.stringify({ appointment, quote, offline, asOf })}\n`);
       return;
     }
-    const { when, money, table, statusCell, paint } = await import('../format.js');
     const z = d.timezone;
     const kv = (k: string, v: string) => `${paint(io, 'bold', k.padEnd(14))}${v}\n`;
     io.out(
@@ -66,8 +67,10 @@ export async function runShow(io: IO, id: string, o: { json?: boolean }): Promis
           statusCell(io, d.status) +
             (d.needsAttention ? `  needs attention: ${d.attentionReason ?? ''}` : ''),
         ) +
-        kv('when', `${when(d.start, z)}–${when(d.end, z).slice(-5)} (${z})`) +
-        (d.previousStart ? kv('moved from', `${when(d.previousStart, z)} (${d.rescheduleCount}×)`) : '') +
+        kv('when', `${when(d.start, z)}–${when(d.end, z).slice(-5)} ${z}`) +
+        (d.previousStart
+          ? kv('moved from', `${when(d.previousStart, z)} ${z} (${d.rescheduleCount}×)`)
+          : '') +
         kv('customer', `${d.userName} (${d.userId})`) +
         kv('provider', `${d.providerName} (${d.providerId})`) +
         kv('service', `${d.serviceTitle}, ${money(d.priceCents, d.currency)}`) +
@@ -75,7 +78,7 @@ export async function runShow(io: IO, id: string, o: { json?: boolean }): Promis
         (d.cancelledAt
           ? kv(
               'cancelled',
-              `${when(d.cancelledAt, z)} fee ${money(d.feeCents, d.currency)} refund ${money(d.refundCents, d.currency)}${d.cancelReason ? ` — ${d.cancelReason}` : ''}`,
+              `${when(d.cancelledAt, z)} ${z} fee ${money(d.feeCents, d.currency)} refund ${money(d.refundCents, d.currency)}${d.cancelReason ? ` — ${d.cancelReason}` : ''}`,
             )
           : '') +
         kv('cancel policy', d.cancellationPolicy.text) +
@@ -83,35 +86,13 @@ export async function runShow(io: IO, id: string, o: { json?: boolean }): Promis
         (quote
           ? kv(
               'cancel now',
-              `fee ${money(quote.feeCents, quote.currency)}, refund ${money(quote.refundCents, quote.currency)} (free until ${when(quote.refundableUntil, z)})`,
+              `fee ${money(quote.feeCents, quote.currency)}, refund ${money(quote.refundCents, quote.currency)} (free until ${when(quote.refundableUntil, z)} ${z})`,
             )
           : ''),
     );
     if (d.audit.length) {
       io.out(`\n${paint(io, 'bold', 'audit')}\n`);
-      io.out(
-        table(
-          io,
-          [
-            { header: 'WHEN' },
-            { header: 'ACTION' },
-            { header: 'OUTCOME' },
-            { header: 'BY' },
-            { header: 'CHANNEL' },
-            { header: 'DETAIL', flex: true },
-          ],
-          d.audit.map((e) => [
-            when(e.timestamp, z),
-            e.action,
-            e.outcome,
-            `${e.actor.type}:${e.actor.id}`,
-            e.channel,
-            [e.newSlot ? `→ ${when(e.newSlot.start, z)}` : '', e.errorCode ?? '', e.reason ?? '']
-              .filter(Boolean)
-              .join(' '),
-          ]),
-        ),
-      );
+      io.out(auditTable(io, d.audit, z));
     }
     io.out(`\n${paint(io, 'bold', 'notifications')}\n`);
     if (!d.notifications.length) io.out('none\n');

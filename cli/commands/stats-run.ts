@@ -1,5 +1,4 @@
 import type { StatsResult } from '../../server/ops/stats.js';
-import { CliError, EXIT } from '../exit-codes.js';
 import type { IO } from '../io.js';
 import type { StatsFlags } from './stats.js';
 
@@ -10,7 +9,7 @@ const money = (cents: number, currency: string) => `${(cents / 100).toFixed(2)} 
 export function formatStats(s: StatsResult): string {
   const fees = Object.entries(s.feesByCurrency);
   const lines = [
-    `since ${s.since} (${s.days} days)`,
+    `since ${s.since} (${s.days} days; the per-day table counts UTC days)`,
     '',
     `bookings            ${s.bookings}  (${s.ratesPerDay.bookings}/day, ${s.bookingFailures} refused)`,
     `reschedules         ${s.reschedules}  (${s.ratesPerDay.reschedules}/day)`,
@@ -28,14 +27,24 @@ export function formatStats(s: StatsResult): string {
   lines.push('', 'top failure reasons');
   if (s.topFailureReasons.length === 0) lines.push('  none');
   for (const f of s.topFailureReasons) lines.push(`  ${String(f.count).padStart(6)}  ${f.action} ${f.code}`);
-  lines.push('', 'date          booked  moved  cancelled  fees(cents)  holds-expired  move-failures');
+  // the server sums a day's fees over currencies: only shown when there is one currency
+  const mixed = fees.length > 1;
+  const feeHead = fees.length === 1 ? `fees(${fees[0]![0]})` : 'fees(cents)';
+  lines.push(
+    '',
+    `date (UTC)    booked  moved  cancelled  ${feeHead.padStart(11)}  holds-expired  move-failures`,
+  );
+  if (mixed)
+    lines.push(
+      `  (fees per day left out: they are in ${fees.map(([c]) => c).join(' and ')}, never added together)`,
+    );
   for (const d of s.perDay)
     lines.push(
       `${d.date}  ${[
         d.bookings,
         d.reschedules,
         d.cancellations,
-        d.feesCents,
+        mixed ? '-' : fees.length === 1 ? (d.feesCents / 100).toFixed(2) : d.feesCents,
         d.holdsExpired,
         d.rescheduleFailures,
       ]
@@ -47,11 +56,8 @@ export function formatStats(s: StatsResult): string {
 
 export async function runStats(io: IO, o: StatsFlags): Promise<void> {
   const since = o.since ?? '7d';
-  if (!/^\d{1,6}\s*(m|min|h|d|w)$/i.test(since) && !/^\d{4}-\d{2}-\d{2}/.test(since))
-    throw new CliError(
-      `--since: expected a span like 7d, 24h, 90m or an ISO 8601 time, got ${JSON.stringify(since)}`,
-      EXIT.usage,
-    );
+  // the same forms as every --since (checked here, sent as typed: the server reads spans too)
+  (await import('../dates.js')).sinceArg(since, '--since');
   const { withRuntime, toCliError } = await import('../runtime.js');
   await withRuntime(io, { json: o.json, replay: false }, async (rt) => {
     let s: StatsResult;

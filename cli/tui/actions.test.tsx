@@ -34,8 +34,12 @@ describe('replayQueue', () => {
     const out = await replayQueue(data, store, makeQueryClient());
     expect(out.map((o) => o.ok)).toEqual([true, true]);
     expect(store.queue()).toHaveLength(0);
-    expect(data.calls.find((c) => c.method === 'cancel')?.args.slice(1)).toEqual(['kc', 1]);
-    expect(data.calls.find((c) => c.method === 'reschedule')?.args.slice(2)).toEqual([1, 'kr']);
+    expect(data.calls.find((c) => c.method === 'cancel')?.args.slice(1, 3)).toEqual(['kc', 1]);
+    // the shared replay keys the hold and the move from the intent's key (as the CLI does)
+    expect(data.calls.find((c) => c.method === 'reschedule')?.args.slice(2, 4)).toEqual([
+      1,
+      'kr:rs:r-ts_2030-01-10_3',
+    ]);
     expect(data.items[1]!.start).toBe('2030-01-10T15:30:00.000Z');
   });
 

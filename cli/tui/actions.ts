@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { QueryClient } from '@tanstack/query-core';
 import type { Appointment, CancellationQuote } from '../../shared/schemas.js';
-import { errorText, isOffline, type QueuedAction, TuiApiError, type TuiData, type TuiStore } from './data.js';
+import { type ReplayPort, replay } from '../queue/replay.js';
+import { errorText, isOffline, type QueuedAction, type TuiData, type TuiStore } from './data.js';
 import type { TuiEnv } from './env.js';
 import { localTime, money } from './format.js';
 import { keys, patchAppointment } from './query.js';
@@ -54,63 +55,59 @@ export interface ReplayOutcome {
   message: string;
 }
 
+/** The shared replay's view of the TUI's data layer. */
+function tuiPort(data: TuiData): ReplayPort {
+  return {
+    detail: (id) => data.detail(id),
+    cancel: (id, body, key, version) => data.cancel(id, key, version, body),
+    hold: (body, key) => data.hold(body, key),
+    reschedule: (id, body, key, version) =>
+      data.reschedule(id, body.reservationToken, version, key, body.reason),
+  };
+}
+
 /**
- * Replays queued intents with their own idempotency keys and the version they saw, so a
- * replay after a crash or a second client's replay applies nothing twice. Stops at the first
- * offline failure (the rest stay queued).
+ * Replays this login's queued intents through the queue the CLI uses too (cli/queue): each
+ * under a claim, with its own idempotency key, a keyed hold and the version it saw, so the
+ * CLI and the TUI replaying at once apply each intent once. Unreachable, 5xx and 429 leave
+ * it queued; only 409/412/422 mark it refused (kept: `appt queue list`).
  */
 export async function replayQueue(data: TuiData, store: TuiStore, qc: QueryClient): Promise<ReplayOutcome[]> {
   const out: ReplayOutcome[] = [];
-  // items refused before wait for `appt queue replay` or a drop: the desk decides, not a loop
-  for (const q of store.queue().filter((x) => !x.lastError)) {
-    try {
-      if (q.kind === 'cancel') {
-        const r = await data.cancel(q.appointmentId, q.idempotencyKey, q.version);
-        patchAppointment(qc, r.appointment);
-        out.push({ action: q, ok: true, message: `cancelled ${q.appointmentId}` });
-      } else {
-        const rs = q.reschedule!;
-        const hold = await data.hold({
-          providerId: rs.providerId,
-          serviceId: rs.serviceId,
-          timeslotId: rs.timeslotId,
-          appointmentId: q.appointmentId,
-        });
-        const a = await data.reschedule(
-          q.appointmentId,
-          hold.reservationToken,
-          q.version ?? 0,
-          q.idempotencyKey,
-        );
-        patchAppointment(qc, a);
-        out.push({
-          action: q,
-          ok: true,
-          message: `moved ${q.appointmentId} to ${localTime(a.start, a.timezone)}`,
-        });
-      }
-      await store.dequeue(q.id);
-    } catch (e) {
-      if (isOffline(e)) break;
-      const alts =
-        e instanceof TuiApiError && e.alternatives.length
-          ? ` — nearest: ${e.alternatives
-              .slice(0, 3)
-              .map((x) => x.start.slice(0, 16).replace('T', ' '))
-              .join(', ')} UTC`
-          : '';
+  const results = await replay(store.queueStore, tuiPort(data));
+  for (const r of results) {
+    if (r.result === 'busy' || r.result === 'offline') continue;
+    if (r.result === 'applied' || r.result === 'already') {
+      if (r.appointment && 'status' in r.appointment) patchAppointment(qc, r.appointment as Appointment);
+      const what =
+        r.kind === 'cancel'
+          ? `cancelled ${r.appointmentId}`
+          : r.appointment
+            ? `moved ${r.appointmentId} to ${localTime(r.appointment.start, r.appointment.timezone)}`
+            : `moved ${r.appointmentId}`;
       out.push({
-        action: q,
-        ok: false,
-        message: `queued ${q.kind} of ${q.appointmentId} failed: ${errorText(e)}${alts} (kept in the queue: appt queue list)`,
+        action: r.item,
+        ok: true,
+        message: r.result === 'already' ? `${what} (done before)` : what,
       });
-      await store.markFailed(q.id, {
-        code: e instanceof TuiApiError ? e.code : 'failed',
-        status: e instanceof TuiApiError ? e.status : 0,
-        detail: errorText(e),
-        ...(e instanceof TuiApiError && e.alternatives.length ? { alternatives: e.alternatives } : {}),
-      });
+      continue;
     }
+    const alts = (r.error?.alternatives ?? []) as { start: string }[];
+    const near = alts.length
+      ? ` — nearest: ${alts
+          .slice(0, 3)
+          .map((x) => x.start.slice(0, 16).replace('T', ' '))
+          .join(', ')} UTC`
+      : '';
+    const err = r.error ? `${r.error.code}: ${r.error.detail}` : 'failed';
+    out.push({
+      action: r.item,
+      ok: false,
+      message:
+        r.result === 'refused'
+          ? `queued ${r.kind} of ${r.appointmentId} failed: ${err}${near} (kept in the queue: appt queue list)`
+          : `queued ${r.kind} of ${r.appointmentId} not sent yet: ${err} (still queued)`,
+    });
   }
   if (out.length) void qc.invalidateQueries();
   return out;

@@ -34,8 +34,8 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
   const env = opts.io?.env ?? process.env;
   const server = opts.server.replace(/\/+$/, '');
   const conf = openStore(env);
-  const store = opts.store ?? configTuiStore(conf, server);
   const me = opts.me ?? (conf.data().token === opts.token ? conf.data().me : undefined);
+  const store = opts.store ?? configTuiStore(conf, server, opts.token, me);
   const realtime = opts.realtime ?? pusherFeed(server, opts.token);
   const tty = Boolean(process.stdout.isTTY);
   if (tty) process.stdout.write('\x1b[?1049h\x1b[H');

@@ -10,6 +10,7 @@ import type {
   Reservation,
 } from '../../shared/schemas.js';
 import type { ConfigStore, QueuedAction } from '../config.js';
+import { identityOf, memoryQueue, openQueue, type QueueStore } from '../queue/store.js';
 
 export type { QueuedAction };
 
@@ -29,20 +30,30 @@ export interface TuiData {
   list(q: ListQuery): Promise<AppointmentPage>;
   detail(id: string): Promise<AppointmentDetail>;
   availability(providerId: string, serviceId: string, date: string): Promise<Availability>;
-  hold(body: {
-    providerId: string;
-    serviceId: string;
-    timeslotId: string;
-    appointmentId: string;
-  }): Promise<Reservation>;
+  /** `idempotencyKey`: a replayed intent's keyed hold (the same key gets the same hold back) */
+  hold(
+    body: {
+      providerId: string;
+      serviceId: string;
+      timeslotId: string;
+      appointmentId: string;
+    },
+    idempotencyKey?: string,
+  ): Promise<Reservation>;
   release(token: string): Promise<void>;
   reschedule(
     id: string,
     reservationToken: string,
-    version: number,
+    version: number | undefined,
     idempotencyKey: string,
+    reason?: string,
   ): Promise<Appointment>;
-  cancel(id: string, idempotencyKey: string, version?: number): Promise<CancelResult>;
+  cancel(
+    id: string,
+    idempotencyKey: string,
+    version?: number,
+    body?: { reason?: string | undefined; waiveFee?: boolean | undefined },
+  ): Promise<CancelResult>;
   quote(id: string): Promise<CancellationQuote>;
   alternatives(id: string, kind: AltKind, date?: string): Promise<{ timezone: string; items: Alternative[] }>;
   /** staff: confirm (approve), complete, no-show */
@@ -131,37 +142,49 @@ export interface TuiStore {
   dequeue(id: string): Promise<void>;
   /** marks a refused replay: it stays queued (never dropped) until replayed or dropped by hand */
   markFailed(id: string, error: NonNullable<QueuedAction['lastError']>): Promise<void>;
+  /** the shared offline queue (cli/queue) behind the four calls above; replays go through it */
+  queueStore: QueueStore;
 }
 
 export function memoryStore(): TuiStore {
   const snaps = new Map<string, { at: string; data: unknown }>();
-  let q: QueuedAction[] = [];
   return {
     getSnapshot: <T>(k: string) => snaps.get(k) as { at: string; data: T } | undefined,
     setSnapshot: (k, data, at) => void snaps.set(k, { at, data }),
-    queue: () => q,
-    enqueue: async (a) => void (q = [...q, a]),
-    dequeue: async (id) => void (q = q.filter((x) => x.id !== id)),
-    markFailed: async (id, lastError) =>
-      void (q = q.map((x) => (x.id === id ? { ...x, lastError, attempts: (x.attempts ?? 0) + 1 } : x))),
+    ...queueCalls(memoryQueue()),
   };
 }
 
-/** The CLI's conf store as a TuiStore: `appt queue list|replay` sees what the TUI queued. */
-export function configTuiStore(store: ConfigStore, server: string): TuiStore {
+/** The four queue calls the TUI makes, over the shared queue. */
+function queueCalls(
+  q: QueueStore,
+): Pick<TuiStore, 'queue' | 'enqueue' | 'dequeue' | 'markFailed' | 'queueStore'> {
+  return {
+    queueStore: q,
+    queue: () => q.mine(),
+    enqueue: async (a) => void q.add({ ...a, version: a.version ?? null }),
+    dequeue: async (id) => void q.drop(id),
+    markFailed: async (id, lastError) => q.refuse(id, lastError),
+  };
+}
+
+/**
+ * The CLI's stores as a TuiStore: snapshots from the config store, the offline queue from
+ * the shared queue file of this login, so `appt queue list|replay` sees what the TUI queued.
+ */
+export function configTuiStore(
+  store: ConfigStore,
+  server: string,
+  token = '',
+  me?: { tokenId?: string; userId?: string | undefined; name?: string },
+): TuiStore {
   return {
     getSnapshot: <T>(k: string) => {
       const s = store.snapshot<T>(k);
       return s && s.server === server ? { at: s.at, data: s.data } : undefined;
     },
     setSnapshot: (k, data, at) => store.saveSnapshot(k, server, data, new Date(at)),
-    queue: () => store.queue().filter((x) => x.server === server),
-    enqueue: (a) => store.enqueue(a),
-    dequeue: async (id) => void (await store.removeQueued(id)),
-    markFailed: async (id, lastError) => {
-      const cur = store.queue().find((x) => x.id === id);
-      await store.patchQueued(id, { lastError, attempts: (cur?.attempts ?? 0) + 1 });
-    },
+    ...queueCalls(openQueue(store.dir, identityOf({ server, token, me }))),
   };
 }
 

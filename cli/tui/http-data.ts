@@ -30,12 +30,13 @@ export function httpData(server: string, token: string, client?: ApiClient): Tui
     },
     detail: async (id) => (await wrap(c.appointment(id))).data,
     availability: (p, s, d) => wrap(c.availability(p, s, d)),
-    hold: (body) => wrap(c.hold(body)),
+    hold: (body, key) => wrap(c.hold(body, key)),
     release: (t) => wrap(c.release(t)),
-    reschedule: async (id, reservationToken, version, key) =>
-      (await wrap(c.reschedule(id, { reservationToken }, { idempotencyKey: key, ifMatch: version }))).data,
-    cancel: async (id, key, version) =>
-      (await wrap(c.cancel(id, {}, { idempotencyKey: key, ifMatch: version }))).data,
+    reschedule: async (id, reservationToken, version, key, reason) =>
+      (await wrap(c.reschedule(id, { reservationToken, reason }, { idempotencyKey: key, ifMatch: version })))
+        .data,
+    cancel: async (id, key, version, body) =>
+      (await wrap(c.cancel(id, body ?? {}, { idempotencyKey: key, ifMatch: version }))).data,
     quote: (id) => wrap(c.cancellationQuote(id)),
     // a whole day's free slots (the grid's "free for this appointment"), a handful otherwise
     alternatives: (id, kind, date) => wrap(c.alternatives(id, kind, date, kind === 'date' ? 100 : undefined)),

@@ -185,6 +185,8 @@ describe('cancel', () => {
     const ask = await appt(['cancel', a.id], env);
     expect(ask.exitCode).toBe(2);
     expect(ask.stderr).toMatch(/--yes/);
+    // without a terminal and without --yes the quote is still printed, before the refusal
+    expect(ask.stderr).toMatch(/fee 0\.00 USD, refund 10\.00 USD[\s\S]*confirmation needed/);
     const r = await appt(['cancel', a.id, '--yes', '--reason', 'called', '--json'], env);
     expect(r.exitCode).toBe(0);
     const out = json(r.stdout);
@@ -195,6 +197,10 @@ describe('cancel', () => {
     const again = await appt(['cancel', a.id, '--yes', '--json'], env);
     expect(again.exitCode).toBe(1);
     expect(json(again.stdout).error.code).toBe('appointment_not_active');
+    // an inactive appointment says so before any quote
+    const inactive = await appt(['cancel', a.id, '--yes'], env);
+    expect(inactive.stderr).toMatch(/is cancelled since .* America\/New_York: nothing to cancel/);
+    expect(inactive.stderr).not.toMatch(/fee/);
     const human = await appt(['cancel', (await bookAt(6)).id, '--yes'], env);
     expect(human.stdout).toMatch(/^cancelled .*fee 0\.00 USD, refund 10\.00 USD/);
     expect((await appt(['cancel', 'missing', '--yes'], env)).exitCode).toBe(1);
@@ -312,7 +318,9 @@ describe('audit and export', () => {
 });
 
 describe('admin', () => {
-  it('creates providers, services, hours, time off, users and tokens; staff is refused', async () => {
+  it('creates providers, services, hours, time off, users and tokens; staff is refused', {
+    timeout: 120_000,
+  }, async () => {
     const A = { ...env, APPT_TOKEN: srv.adminToken };
     const p = json(
       (

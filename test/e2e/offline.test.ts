@@ -17,7 +17,9 @@ afterAll(async () => {
 });
 
 describe('offline', () => {
-  it('list from the snapshot, cancel queued, replayed once on the next online command', async () => {
+  it('list from the snapshot, cancel queued, replayed once on the next online command', {
+    timeout: 120_000,
+  }, async () => {
     const port = await freePort();
     const start = () => startServerProcess({ dataDir, args: ['--port', String(port)] });
     srv = await start();
@@ -119,7 +121,11 @@ describe('offline', () => {
     expect(human.stdout).toMatch(/conflict: version_mismatch/);
     const again = await appt(['queue', 'replay', '--json'], env);
     expect(again.exitCode).toBe(3);
-    expect(json(again.stdout).results[0]).toMatchObject({ result: 'conflict', appointmentId: b.id });
+    expect(json(again.stdout).results[0]).toMatchObject({
+      result: 'conflict',
+      queued: true,
+      appointmentId: b.id,
+    });
     expect((await appt(['queue', 'drop', 'nope'], env)).exitCode).toBe(1);
     const drop = await appt(['queue', 'drop', left.items[0].id, '--json'], env);
     expect(json(drop.stdout).dropped).toEqual([left.items[0].id]);

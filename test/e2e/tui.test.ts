@@ -281,10 +281,10 @@ describe.skipIf(!haveTmux)(
       const queued = await tmux.waitFor('queued cancel');
       expect(queued).toContain('queue 1');
       expect(queued).not.toContain('Cancelled ·');
-      // queued in the CLI's own store, so `appt queue list|replay` sees it too
+      // queued in the queue file the CLI shares, so `appt queue list|replay` sees it too
       const readQueue = () => {
         try {
-          return JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')).queue ?? [];
+          return JSON.parse(readFileSync(join(home, 'queue.json'), 'utf8')).items ?? [];
         } catch {
           return [];
         }

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { type Factory, makeFactory } from '../factory.js';
+import type { IO } from '../io.js';
+import { checkId, STAFF_JSON, type StaffActionOptions } from './staff-action-run.js';
+
+/** `appt complete <id>`: parsing only; the run is runStaffAction (or a test's runF). */
+export function newCmdComplete(
+  f: Factory,
+  runF: (o: StaffActionOptions) => Promise<void> = async (o) =>
+    (await import('./staff-action-run.js')).runStaffAction(f, o),
+): Command {
+  return f
+    .createCommand('complete')
+    .description('Mark an appointment completed, once it has started (staff)')
+    .argument('<id>', 'appointment id')
+    .option('--reason <text>', 'why (kept in the audit trail)')
+    .option('--json', STAFF_JSON)
+    .addHelpText(
+      'after',
+      `
+Refused (exit 1, policy_violation) before the appointment has started.
+
+Examples:
+  appt complete 0190a…
+  appt complete 0190a… --reason "seen by Dr Ng" --json`,
+    )
+    .action(async (id: string, o: { reason?: string; json?: boolean }) =>
+      runF({ id: checkId(id), action: 'complete', reason: o.reason, json: Boolean(o.json) }),
+    );
+}
+
+export function register(program: Command, io: IO): void {
+  const f = makeFactory(io, program);
+  program.addCommand(newCmdComplete(f).copyInheritedSettings(program));
+}
