@@ -19,6 +19,7 @@ import { register as registerBulk } from './commands/bulk.js';
 import { register as registerAdmin } from './commands/admin.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerTui } from './commands/tui.js';
+import { register as registerMigrate } from './commands/migrate.js';
 import { register as registerConfirm } from './commands/confirm.js';
 import { register as registerComplete } from './commands/complete.js';
 import { register as registerNoShow } from './commands/no-show.js';
@@ -86,6 +87,7 @@ Examples:
   registerAdmin(program, io);
   registerDemo(program, io);
   registerTui(program, io);
+  registerMigrate(program, io);
   return program;
 }
 

@@ -7,6 +7,7 @@ export interface ServeFlags {
   port?: string;
   host?: string;
   dataDir?: string;
+  databaseUrl?: string;
   demo?: boolean;
   logLevel?: string;
   reservationTtl?: string;
@@ -20,6 +21,7 @@ export function serveFlags(o: ServeFlags) {
     ...(o.port !== undefined ? { port: o.port as unknown as number } : {}),
     ...(o.host !== undefined ? { host: o.host } : {}),
     ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
+    ...(o.databaseUrl !== undefined ? { databaseUrl: o.databaseUrl } : {}),
     ...(o.demo ? { demo: true } : {}),
     ...(o.logLevel !== undefined ? { logLevel: o.logLevel } : {}),
     ...(o.reservationTtl !== undefined

@@ -13,6 +13,10 @@ export function register(program: Command, io: IO): void {
       '--data-dir <dir>',
       'data directory holding appt.db, mail and exports (env APPT_DATA_DIR, default ./data)',
     )
+    .option(
+      '--database-url <url>',
+      'postgres://… to run on PostgreSQL (env APPT_DATABASE_URL; unset: <data-dir>/appt.db; masked in --print-config)',
+    )
     .option('--demo', 'seed demo data when the database is empty')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env APPT_LOG_LEVEL)')
     .option(
@@ -37,7 +41,8 @@ Examples:
   appt serve --print-config --json
   appt serve --demo                  # demo data in ./data, http://127.0.0.1:7400
   appt serve --port 0 --data-dir /tmp/appt
-  APPT_SMTP_URL=smtp://127.0.0.1:2525 appt serve`,
+  APPT_SMTP_URL=smtp://127.0.0.1:2525 appt serve
+  APPT_DATABASE_URL=postgres://appt@127.0.0.1/appt appt serve --port 7400`,
     )
     .action(async (o) => {
       const { runServe } = await import('./serve-run.js');

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import type { IO } from '../io.js';
+
+/**
+ * `appt migrate`: applies the database migrations and exits, for operators who migrate
+ * before rolling out new server processes (every server also migrates at start-up, under
+ * the same lock, so this is never required).
+ */
+export function register(program: Command, io: IO): void {
+  program
+    .command('migrate')
+    .description('Apply the database migrations (SQLite file or PostgreSQL) and exit')
+    .option('--data-dir <dir>', 'data directory holding appt.db (env APPT_DATA_DIR, default ./data)')
+    .option('--database-url <url>', 'postgres://… (env APPT_DATABASE_URL); unset: <data-dir>/appt.db')
+    .option('--json', 'print { database, applied } as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  appt migrate --data-dir ./data
+  APPT_DATABASE_URL=postgres://appt@127.0.0.1/appt appt migrate --json`,
+    )
+    .action(async (o: { dataDir?: string; databaseUrl?: string; json?: boolean }) => {
+      const { loadConfig } = await import('../../server/config.js');
+      const { openDatabase } = await import('../../server/db/open.js');
+      const config = loadConfig(
+        {
+          ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
+          ...(o.databaseUrl !== undefined ? { databaseUrl: o.databaseUrl } : {}),
+        },
+        io.env,
+      );
+      const db = await openDatabase(config);
+      const where = db.path;
+      await db.close();
+      if (o.json) io.out(`${JSON.stringify({ database: where, dialect: db.dialect, migrated: true })}\n`);
+      else io.err(`migrated ${db.dialect} database ${where}\n`);
+    });
+}
