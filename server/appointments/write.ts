@@ -285,6 +285,18 @@ export async function cancel(
     version: appt.version,
   });
   emitSlotChange(w, a.provider_id, a.block_start, a.block_end, { reason: 'cancelled' });
+  // a reschedule hold for a cancelled appointment can never be used: free its slot now
+  const pending = await stmt<{ token: string; block_start: number; block_end: number }>(
+    db,
+    "SELECT token, block_start, block_end FROM reservations WHERE appointment_id = ? AND status = 'active'",
+  ).all(id);
+  for (const r of pending) {
+    await stmt(db, "UPDATE reservations SET status = 'released', ended_at = ? WHERE token = ?").run(
+      w.now,
+      r.token,
+    );
+    emitSlotChange(w, a.provider_id, r.block_start, r.block_end, { reason: 'released' });
+  }
   return { appointment: appt, feeCents: q.feeCents, refundCents: q.refundCents };
 }
 

@@ -131,7 +131,12 @@ export async function rotateToken(db: Db, w: WriteScope, actor: Actor, id: strin
 /** Resolves a bearer token; null when unknown, revoked or expired. */
 export async function authenticate(db: Db, token: string, now: number): Promise<Principal | null> {
   if (!token || token.length > 200) return null;
-  const r = await stmt<TokenRow>(db, 'SELECT * FROM api_tokens WHERE token_hash = ?').get(hashToken(token));
+  // a token whose customer is gone is refused, like a revoked one
+  const r = await stmt<TokenRow>(
+    db,
+    `SELECT t.* FROM api_tokens t WHERE t.token_hash = ?
+       AND (t.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = t.user_id))`,
+  ).get(hashToken(token));
   if (!r || r.revoked_at !== null || (r.expires_at !== null && r.expires_at <= now)) return null;
   // last-used is bookkeeping: at most one write a minute per token keeps reads write-free
   if (r.last_used_at === null || r.last_used_at < now - 60_000) {

@@ -252,3 +252,59 @@ describe('13.7 who, in words (server side)', () => {
     expect((await audit(b.id)).id).toMatch(/^token:/);
   });
 });
+
+describe('12.10 smaller ones (server side)', () => {
+  it('cancelling an appointment releases its pending reschedule hold', async () => {
+    h = await makeHarness();
+    const slots = (await slotsOf(h, DAY)).timeslots;
+    const a = await bookVia(h, slots[0].id);
+    const hold = await h.app.inject({
+      method: 'POST',
+      url: '/reservations',
+      headers: auth(h.tokens.staff),
+      payload: {
+        providerId: h.ids.provider,
+        serviceId: h.ids.service,
+        timeslotId: slots[6].id,
+        appointmentId: a.id,
+      },
+    });
+    expect(hold.statusCode).toBe(201);
+    expect((await slotsOf(h, DAY)).timeslots[6].status).toBe('reserved');
+    const c = await h.app.inject({
+      method: 'POST',
+      url: `/appointments/${a.id}/cancel`,
+      headers: auth(h.tokens.staff, { 'idempotency-key': 'cancel-releases-hold' }),
+      payload: { reason: 'customer called' },
+    });
+    expect(c.statusCode).toBe(200);
+    expect((await slotsOf(h, DAY)).timeslots[6].status).toBe('available');
+    const r = await h.ctx.db.get<{ status: string }>('SELECT status FROM reservations WHERE token = ?', [
+      hold.json().reservationToken,
+    ]);
+    expect(r?.status).toBe('released');
+  });
+
+  it('a token whose customer is gone is refused (401)', async () => {
+    h = await makeHarness();
+    const u = await h.app.inject({
+      method: 'POST',
+      url: '/admin/users',
+      headers: auth(h.tokens.admin),
+      payload: { name: 'Gone Soon', email: 'gone@example.com' },
+    });
+    const t = await h.app.inject({
+      method: 'POST',
+      url: '/admin/tokens',
+      headers: auth(h.tokens.admin),
+      payload: { name: 'gone', role: 'user', userId: u.json().id },
+    });
+    const token = t.json().token as string;
+    expect((await h.app.inject({ method: 'GET', url: '/me', headers: auth(token) })).statusCode).toBe(200);
+    const raw = sqliteOf(h.ctx.db);
+    raw.pragma('foreign_keys = OFF');
+    raw.prepare('DELETE FROM users WHERE id = ?').run(u.json().id);
+    raw.pragma('foreign_keys = ON');
+    expect((await h.app.inject({ method: 'GET', url: '/me', headers: auth(token) })).statusCode).toBe(401);
+  });
+});
