@@ -293,7 +293,7 @@ export async function createMetrics(
     },
     async render() {
       const own = await registry.metrics();
-      const proc = (await processMetrics()).metrics();
+      const proc = await processMetrics().metrics();
       return `${own}\n${proc}`;
     },
     stop: unsubscribe,
