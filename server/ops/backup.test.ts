@@ -120,7 +120,7 @@ describe('restore', () => {
     expect(verifyDatabaseFile(r.previous!).appointments).toBe(2);
     const o = sink();
     const e = sink();
-    expect(checkMain([target], o as never, e as never)).toBe(0);
+    expect(await checkMain([target], o as never, e as never)).toBe(0);
     expect(JSON.parse(o.text)).toMatchObject({ ok: true, problems: [] });
     // the server opens the restored database and serves it
     expect(() => restoreDataDir(target, join(out, 'missing.db'))).toThrow(/does not exist/);
@@ -143,11 +143,11 @@ describe('scripts/check', () => {
       .run(hold.json().reservationToken);
     const o = sink();
     const e = sink();
-    expect(checkMain([h.dir, '--grace-ms', '0'], o as never, e as never)).toBe(1);
+    expect(await checkMain([h.dir, '--grace-ms', '0'], o as never, e as never)).toBe(1);
     expect(JSON.parse(o.text).problems[0].kind).toBe('stale_hold');
     expect(e.text).toMatch(/^check: stale_hold: hold rsv_/);
-    expect(checkMain([], sink() as never, sink() as never)).toBe(2);
-    expect(checkMain([join(out, 'nope')], sink() as never, e as never)).toBe(2);
+    expect(await checkMain([], sink() as never, sink() as never)).toBe(2);
+    expect(await checkMain([join(out, 'nope')], sink() as never, e as never)).toBe(2);
     expect(e.text).toContain('no database at');
   });
 });
