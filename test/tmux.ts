@@ -42,7 +42,9 @@ export class TmuxSession {
     // tmux 3.3 sometimes loses a pane's exit status (#{pane_dead_status} comes back empty),
     // so the shell writes it to a file that dead() reads.
     rmSync(this.statusFile, { force: true });
-    const cmd = `cd ${q(cwd)} && env ${envs.join(' ')} ${argv.map(q).join(' ')}; echo $? > ${q(this.statusFile)}`;
+    // a person's terminal, not CI's: CI and FORCE_COLOR=0 (set by .ci/run for vitest's own output)
+    // would turn off every style, inverse selection included
+    const cmd = `cd ${q(cwd)} && env -u FORCE_COLOR -u CI ${envs.join(' ')} ${argv.map(q).join(' ')}; echo $? > ${q(this.statusFile)}`;
     this.tmux([
       'new-session',
       '-d',
