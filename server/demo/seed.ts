@@ -99,14 +99,13 @@ export async function seedDemo(
   const rand = rng(opts.seed ?? 42);
   const realNow = ctx.clock.now();
   const clock = new ManualClock(realNow);
-  const clockOnly = clock;
   const staff: Actor = { id: 'demo-seed', type: 'staff', role: 'staff', channel: 'system' };
   const admin: Actor = { id: 'demo-seed', type: 'admin', role: 'admin', channel: 'system' };
   let made = 0;
   // One outer transaction (one commit for ~2,000 bookings); each step is a nested write
   // (a savepoint), so a refused demo move rolls back alone.
   await ctx.db.transaction(async (tx) => {
-    const sctx = { ...ctx, db: tx, clock: clockOnly };
+    const sctx = { ...ctx, db: tx, clock };
     const provs = [];
     for (const p of [
       { name: 'Dr. Rivera (Dental)', timezone: 'America/New_York', email: 'rivera@clinic.example' },
