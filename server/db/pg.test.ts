@@ -6,7 +6,7 @@ import { checkInvariants } from '../invariants/check.js';
 import { jobDeps } from '../jobs/testing.js';
 import { dispatchOutbox } from '../notifications/dispatch.js';
 import { claimDue } from '../notifications/send.js';
-import { auth, type Harness, makeHarness, slotsOf } from '../testing/harness.js';
+import { auth, type Harness, makeHarness, slotsOf, holdVia } from '../testing/harness.js';
 import { freshPgDatabase, requirePg } from '../testing/pg.js';
 import { openPg } from './open.js';
 import type { Db } from './port.js';
@@ -81,45 +81,15 @@ describe.skipIf(!present)('PostgreSQL backend', () => {
       s.start.endsWith('15:00:00.000Z'),
     )!;
     const [a, b] = await Promise.all([
-      h.app.inject({
-        method: 'POST',
-        url: '/reservations',
-        headers: auth(h.tokens.staff),
-        payload: {
-          providerId: h.ids.provider,
-          serviceId: h.ids.service,
-          timeslotId: s30.id,
-          userId: h.ids.alice,
-        },
-      }),
-      second.inject({
-        method: 'POST',
-        url: '/reservations',
-        headers: auth(h.tokens.staff),
-        payload: {
-          providerId: h.ids.provider,
-          serviceId: h.ids.service60,
-          timeslotId: s60.id,
-          userId: h.ids.bob,
-        },
-      }),
+      holdVia(h, { timeslotId: s30.id, userId: h.ids.alice }),
+      holdVia(h, { serviceId: h.ids.service60, timeslotId: s60.id, userId: h.ids.bob }, { app: second }),
     ]);
     expect([a.statusCode, b.statusCode].sort()).toEqual([201, 409]);
   }, 60_000);
 
   it('one idempotency key sent to both instances at once: one effect, identical bodies', async () => {
     const slot = (await slotsOf(h, '2030-01-23')).timeslots[2];
-    const hold = await h.app.inject({
-      method: 'POST',
-      url: '/reservations',
-      headers: auth(h.tokens.staff),
-      payload: {
-        providerId: h.ids.provider,
-        serviceId: h.ids.service,
-        timeslotId: slot.id,
-        userId: h.ids.bob,
-      },
-    });
+    const hold = await holdVia(h, { timeslotId: slot.id, userId: h.ids.bob });
     expect(hold.statusCode).toBe(201);
     const send = (i: number) =>
       apps()[i % 2].inject({

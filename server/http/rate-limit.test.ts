@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { auth, type Harness, makeHarness, slotsOf } from '../testing/harness.js';
+import { auth, type Harness, makeHarness, slotsOf, holdVia } from '../testing/harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -9,14 +9,8 @@ afterEach(async () => {
 
 const DAY = '2030-01-08';
 
-function holdReq(hh: Harness, token: string, timeslotId: string, userId: string) {
-  return hh.app.inject({
-    method: 'POST',
-    url: '/reservations',
-    headers: auth(token),
-    payload: { providerId: hh.ids.provider, serviceId: hh.ids.service, timeslotId, userId },
-  });
-}
+const holdReq = (hh: Harness, token: string, timeslotId: string, userId: string) =>
+  holdVia(hh, { timeslotId, userId }, { token });
 
 describe('rate limits on mutations', () => {
   it('a burst over a user token’s limit gets 429 problem+json with Retry-After; other tokens keep being served', async () => {

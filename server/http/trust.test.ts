@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sqliteOf } from '../db/open.js';
 import { maskedConfig, testConfig } from '../config.js';
 import { signApiRequest } from '../realtime/protocol.js';
-import { auth, bookVia, type Harness, makeHarness, slotsOf } from '../testing/harness.js';
+import { auth, bookVia, type Harness, makeHarness, slotsOf, holdVia } from '../testing/harness.js';
 import { signatureHeader } from '../webhooks/signature.js';
 
 /**
@@ -181,13 +181,7 @@ describe('12.4 holds per customer are bounded', () => {
   it('a user token holds at most APPT_MAX_HOLDS_PER_USER slots; the next is 409 too_many_holds naming them', async () => {
     h = await makeHarness({ config: { maxHoldsPerUser: 2 } });
     const slots = (await slotsOf(h, DAY)).timeslots;
-    const hold = (token: string, i: number) =>
-      h!.app.inject({
-        method: 'POST',
-        url: '/reservations',
-        headers: auth(token),
-        payload: { providerId: h!.ids.provider, serviceId: h!.ids.service, timeslotId: slots[i].id },
-      });
+    const hold = (token: string, i: number) => holdVia(h!, { timeslotId: slots[i].id }, { token: token });
     const a = await hold(h.tokens.alice, 0);
     const b = await hold(h.tokens.alice, 2);
     expect([a.statusCode, b.statusCode]).toEqual([201, 201]);
@@ -217,17 +211,7 @@ describe('12.4 holds per customer are bounded', () => {
     h = await makeHarness({ config: { maxHoldsPerUser: 2 } });
     const slots = (await slotsOf(h, DAY)).timeslots;
     for (let i = 0; i < 6; i++) {
-      const r = await h.app.inject({
-        method: 'POST',
-        url: '/reservations',
-        headers: auth(h.tokens.staff),
-        payload: {
-          providerId: h.ids.provider,
-          serviceId: h.ids.service,
-          timeslotId: slots[i * 2].id,
-          userId: h.ids.alice,
-        },
-      });
+      const r = await holdVia(h, { timeslotId: slots[i * 2].id, userId: h.ids.alice });
       expect(r.statusCode).toBe(201);
     }
   });
@@ -258,17 +242,7 @@ describe('12.10 smaller ones (server side)', () => {
     h = await makeHarness();
     const slots = (await slotsOf(h, DAY)).timeslots;
     const a = await bookVia(h, slots[0].id);
-    const hold = await h.app.inject({
-      method: 'POST',
-      url: '/reservations',
-      headers: auth(h.tokens.staff),
-      payload: {
-        providerId: h.ids.provider,
-        serviceId: h.ids.service,
-        timeslotId: slots[6].id,
-        appointmentId: a.id,
-      },
-    });
+    const hold = await holdVia(h, { timeslotId: slots[6].id, appointmentId: a.id });
     expect(hold.statusCode).toBe(201);
     expect((await slotsOf(h, DAY)).timeslots[6].status).toBe('reserved');
     const c = await h.app.inject({

@@ -160,3 +160,17 @@ export async function bookVia(
   if (b.statusCode !== 201) throw new Error(`book ${b.statusCode}: ${b.body}`);
   return b.json() as { id: string; version: number; start: string; end: string; status: string };
 }
+
+/** POST /reservations for the harness provider (the 30-minute service unless `serviceId` is given). */
+export function holdVia(
+  h: Harness,
+  body: { timeslotId: string; userId?: string; serviceId?: string; appointmentId?: string },
+  o: { token?: string; app?: FastifyInstance } = {},
+) {
+  return (o.app ?? h.app).inject({
+    method: 'POST',
+    url: '/reservations',
+    headers: auth(o.token ?? h.tokens.staff),
+    payload: { providerId: h.ids.provider, serviceId: h.ids.service, ...body },
+  });
+}
