@@ -1,6 +1,7 @@
 import {
   closeSync,
   fsyncSync,
+  linkSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -158,20 +159,32 @@ export function fileStorage(path: string, o: FileStorageOptions = {}): QueueStor
     const deadline = now() + timeoutMs;
     const sleeper = new Int32Array(new SharedArrayBuffer(4));
     for (let i = 0; ; i++) {
+      // The lock appears whole or not at all: its holder line is written to a private file
+      // first and then hard-linked into place (link fails with EEXIST atomically). A writer
+      // killed between creating and filling the lock would otherwise leave an empty lock
+      // that names nobody and blocks every later writer until it went stale.
+      const mine = `${lockPath}.${process.pid}-${i}.new`;
       try {
-        const fd = openSync(lockPath, 'wx', 0o600);
+        const fd = openSync(mine, 'w', 0o600);
         writeSync(fd, `${process.pid} ${host} ${now()}\n`);
         closeSync(fd);
+        linkSync(mine, lockPath);
         return;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      } finally {
+        try {
+          unlinkSync(mine);
+        } catch {
+          // already gone
+        }
       }
       const h = holderOf();
       if (h && isStale(h)) {
-        const mine = `${lockPath}.stale-${process.pid}-${i}`;
+        const stale = `${lockPath}.stale-${process.pid}-${i}`;
         try {
-          renameSync(lockPath, mine);
-          unlinkSync(mine);
+          renameSync(lockPath, stale);
+          unlinkSync(stale);
         } catch {
           // someone else took it over first: try again
         }
@@ -201,12 +214,12 @@ export function fileStorage(path: string, o: FileStorageOptions = {}): QueueStor
   }
 
   function sweepTemps(): void {
-    // temp files of writers killed mid-write (older than a minute) are litter, not data
+    // temp and lock-candidate files of writers killed mid-write (older than a minute) are litter, not data
     try {
       const dir = dirname(path);
       const prefix = `${basename(path)}.`;
       for (const f of readdirSync(dir)) {
-        if (!f.startsWith(prefix) || !f.endsWith('.tmp')) continue;
+        if (!f.startsWith(prefix) || !(f.endsWith('.tmp') || f.endsWith('.new'))) continue;
         const p = join(dir, f);
         if (now() - statSync(p).mtimeMs > 60_000) unlinkSync(p);
       }

@@ -61,10 +61,12 @@ afterEach(async () => {
 
 const retry = { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 60_000 };
 
-async function send() {
+// A generous timeout by default (a loaded CI machine answers a local sink slowly); the one
+// attempt that must time out passes a short one.
+async function send(webhookTimeoutMs = 10_000) {
   const deps = jobDeps(h);
   h.ctx.config.smtpUrl = undefined; // email goes to .eml files here; this test is about the webhooks
-  const t = transportsFrom(deps, { webhookTimeoutMs: 300 });
+  const t = transportsFrom(deps, { webhookTimeoutMs });
   try {
     return await drainNotifications(deps, t, { retry });
   } finally {
@@ -136,7 +138,7 @@ describe('SMS and push webhook adapters', () => {
     // second attempt: the gateway hangs → timeout, backoff doubles
     plan = (hit) => (hit.path === '/sms' ? { status: 200, hang: true } : { status: 200 });
     h.clock.advance(1000);
-    await send();
+    await send(300);
     expect(row('sms')).toMatchObject({ status: 'queued', attempts: 2 });
     expect(row('sms').last_error).toMatch(/timeout after 300 ms/);
     expect(row('sms').next_attempt_at).toBe(h.clock.now() + 2000);
