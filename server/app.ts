@@ -36,10 +36,9 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimit,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : newId();
-    },
+    // the request id is always the server's own: a client's X-Request-Id is kept beside it
+    // (clientRequestIdOf, in the log line and the audit entry), never trusted in its place
+    genReqId: () => newId(),
     requestIdHeader: false,
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },

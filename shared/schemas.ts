@@ -1,14 +1,14 @@
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 
 /**
  * Request and response bodies. The server validates with them, the OpenAPI document is
  * generated from them and the API client takes its types from them.
  */
 
-const Iso = Type.String({ format: 'date-time', description: 'ISO 8601 instant; responses are UTC (…Z)' });
-const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'calendar day YYYY-MM-DD' });
-const Id = Type.String({ minLength: 1, maxLength: 128 });
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+import { Day, Id, Iso, Nullable } from './schema-kit.js';
+import { AuditEntry } from './audit-schemas.js';
+
+export * from './audit-schemas.js';
 
 export const AppointmentStatus = Type.Union(
   ['upcoming', 'confirmed', 'rescheduled', 'cancelled', 'completed', 'no_show'].map((s) => Type.Literal(s)),
@@ -30,37 +30,6 @@ export const CancellationPolicy = Type.Object({
 });
 
 export const ReschedulePolicy = Type.Object({ minNoticeMinutes: Type.Integer(), text: Type.String() });
-
-export const AuditEntry = Type.Object({
-  id: Type.String(),
-  seq: Type.Integer(),
-  appointmentId: Nullable(Type.String()),
-  action: Type.String(),
-  outcome: Type.Union([Type.Literal('applied'), Type.Literal('rejected')]),
-  actor: Type.Object({
-    id: Type.String({
-      description: 'token:<tokenId> for staff, admin and support; the user id for customers',
-    }),
-    type: Type.String({ description: 'user | staff | admin | provider | system' }),
-    name: Nullable(
-      Type.String({ description: "who, in words: the token's name, the customer's name, or `system`" }),
-    ),
-    role: Nullable(Type.String({ description: "the token's role (admin, staff, support, user)" })),
-  }),
-  channel: Type.String(),
-  timestamp: Iso,
-  requestId: Nullable(Type.String()),
-  idempotencyKey: Nullable(Type.String()),
-  errorCode: Nullable(Type.String()),
-  reason: Nullable(Type.String()),
-  previousSlot: Nullable(Type.Object({ start: Iso, end: Iso })),
-  newSlot: Nullable(Type.Object({ start: Iso, end: Iso })),
-  feeCents: Nullable(Type.Integer()),
-  metadata: Type.Optional(Type.Unknown()),
-  prevHash: Type.String(),
-  hash: Type.String(),
-});
-export type AuditEntry = Static<typeof AuditEntry>;
 
 export const NotificationStatus = Type.Object({
   id: Type.String(),
@@ -382,20 +351,6 @@ export const CreatedToken = Type.Object({
   id: Type.String(),
   token: Type.String({ description: 'shown once' }),
 });
-
-export const AuditPage = Type.Object({ items: Type.Array(AuditEntry), nextCursor: Nullable(Type.String()) });
-export const AuditVerify = Type.Object({
-  ok: Type.Boolean(),
-  entries: Type.Integer(),
-  firstBadId: Type.Optional(Type.String()),
-});
-export const CheckResult = Type.Object({
-  ok: Type.Boolean(),
-  problems: Type.Array(
-    Type.Object({ kind: Type.String(), detail: Type.String(), id: Type.Optional(Type.String()) }),
-  ),
-});
-export type CheckResult = Static<typeof CheckResult>;
 
 export const ProblemSchema = Type.Object(
   {

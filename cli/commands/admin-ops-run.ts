@@ -35,7 +35,7 @@ export async function runRestore(io: IO, o: DataDirFlags & { from: string; yes?:
     }
   }
   try {
-    const r = restoreDataDir(dir, o.from);
+    const r = await restoreDataDir(dir, o.from);
     if (o.json) io.out(`${JSON.stringify(r)}\n`);
     else io.out(`${r.file}\n`);
     io.err(

@@ -10,7 +10,7 @@ export function register(program: Command, io: IO): void {
     .option('--verify', 'check every hash chain (GET /admin/audit/verify); exit 1 when broken')
     .option(
       '--json',
-      'print {"items":[AuditEntry & {"by"}]} (actor {id,type,name,role}; "by" in words); --verify: {"ok","entries","firstBadId"?}',
+      'print {"items":[AuditEntry & {"by"}]} (actor {id,type,name,role}; "by" in words); --verify: {"ok","entries","chains","firstBadId"?,"subject"?,"problem"?,"detail"?}',
     )
     .addHelpText(
       'after',
@@ -42,10 +42,11 @@ export async function runAudit(
         else
           io.out(
             v.ok
-              ? `audit chain ok: ${v.entries} entries verified\n`
-              : `audit chain BROKEN at ${v.firstBadId} (${v.entries} entries)\n`,
+              ? `audit chain ok: ${v.entries} entries in ${v.chains} chains verified, each against its anchored head\n`
+              : `audit chain BROKEN: ${v.detail ?? `at ${v.firstBadId}`}\n`,
           );
-        if (!v.ok) throw new CliError(`audit chain broken at ${v.firstBadId}`, EXIT.failed).printed();
+        if (!v.ok)
+          throw new CliError(`audit chain broken: ${v.detail ?? v.firstBadId}`, EXIT.failed).printed();
         return;
       }
       const [{ items }, detail] = await Promise.all([

@@ -60,7 +60,8 @@ export async function checkAll(
   const check = await adminGet(server, '/admin/check');
   for (const p of check.problems ?? []) v(`server check ${p.kind}`, p.detail);
   const verify = await adminGet(server, '/admin/audit/verify');
-  if (!verify.ok) v('audit_chain', `GET /admin/audit/verify: first bad entry ${verify.firstBadId}`);
+  if (!verify.ok)
+    v('audit_chain', `GET /admin/audit/verify: ${verify.detail ?? `first bad entry ${verify.firstBadId}`}`);
 
   const db = await openDb(join(dataDir, 'appt.db'), { readonly: true });
   try {

@@ -14,7 +14,10 @@ export interface Actor {
   role: 'admin' | 'staff' | 'support' | 'user' | 'system';
   userId?: string;
   channel: Channel;
+  /** the server's own id of the request */
   requestId?: string;
+  /** the X-Request-Id the client sent, kept beside the server's */
+  clientRequestId?: string;
   ip?: string;
 }
 
@@ -52,6 +55,7 @@ interface Row {
   actor_type: string;
   channel: string;
   request_id: string | null;
+  client_request_id: string | null;
   idempotency_key: string | null;
   error_code: string | null;
   reason: string | null;
@@ -66,9 +70,13 @@ interface Row {
   hash: string;
 }
 
-/** The hashed content of an entry: every field but seq and the hash itself, in a fixed order. */
+/**
+ * The hashed content of an entry: every field but seq and the hash itself, in a fixed order.
+ * The client's request id (added later) is hashed only when present, so entries written
+ * before it existed keep their hashes.
+ */
 function digest(prevHash: string, r: Omit<Row, 'seq' | 'hash' | 'prev_hash'>): string {
-  const content = JSON.stringify([
+  const fields: unknown[] = [
     r.id,
     r.subject,
     r.appointment_id,
@@ -88,7 +96,9 @@ function digest(prevHash: string, r: Omit<Row, 'seq' | 'hash' | 'prev_hash'>): s
     r.fee_cents,
     r.metadata,
     r.timestamp,
-  ]);
+  ];
+  if (r.client_request_id !== null && r.client_request_id !== undefined) fields.push(r.client_request_id);
+  const content = JSON.stringify(fields);
   return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex');
 }
 
@@ -97,11 +107,12 @@ export async function appendAudit(db: Db, input: AuditInput): Promise<{ id: stri
   const subject = input.appointmentId ?? ADMIN_SUBJECT;
   // one writer per chain at a time (PostgreSQL; SQLite holds the write lock already)
   await db.lock(`audit:${subject}`);
-  const last = await stmt<{ hash: string }>(
+  // the chain continues from its anchored head (count and last hash, kept in this transaction)
+  const head = await stmt<{ last_hash: string }>(
     db,
-    'SELECT hash FROM audit_entries WHERE subject = ? ORDER BY seq DESC LIMIT 1',
+    'SELECT last_hash FROM audit_heads WHERE subject = ?',
   ).get(subject);
-  const prevHash = last?.hash ?? GENESIS;
+  const prevHash = head?.last_hash ?? GENESIS;
   const row = {
     id: newId(),
     subject,
@@ -112,6 +123,7 @@ export async function appendAudit(db: Db, input: AuditInput): Promise<{ id: stri
     actor_type: input.actor.type,
     channel: input.actor.channel,
     request_id: input.actor.requestId ?? null,
+    client_request_id: input.actor.clientRequestId ?? null,
     idempotency_key: input.idempotencyKey ?? null,
     error_code: input.errorCode ?? null,
     reason: input.reason ?? null,
@@ -124,15 +136,22 @@ export async function appendAudit(db: Db, input: AuditInput): Promise<{ id: stri
     timestamp: input.timestamp,
   };
   const hash = digest(prevHash, row);
-  await stmt(
+  const inserted = await stmt<{ seq: number }>(
     db,
     `INSERT INTO audit_entries (id, subject, appointment_id, action, outcome, actor_id, actor_type, channel,
-      request_id, idempotency_key, error_code, reason, previous_start, previous_end, new_start, new_end, fee_cents,
-      metadata, timestamp, prev_hash, hash)
+      request_id, client_request_id, idempotency_key, error_code, reason, previous_start, previous_end, new_start,
+      new_end, fee_cents, metadata, timestamp, prev_hash, hash)
      VALUES (@id, @subject, @appointment_id, @action, @outcome, @actor_id, @actor_type, @channel, @request_id,
-      @idempotency_key, @error_code, @reason, @previous_start, @previous_end, @new_start, @new_end, @fee_cents,
-      @metadata, @timestamp, @prev_hash, @hash)`,
-  ).run({ ...row, prev_hash: prevHash, hash });
+      @client_request_id, @idempotency_key, @error_code, @reason, @previous_start, @previous_end, @new_start,
+      @new_end, @fee_cents, @metadata, @timestamp, @prev_hash, @hash)
+     RETURNING seq`,
+  ).get({ ...row, prev_hash: prevHash, hash });
+  await stmt(
+    db,
+    `INSERT INTO audit_heads (subject, entries, last_seq, last_hash) VALUES (?, 1, ?, ?)
+     ON CONFLICT (subject) DO UPDATE SET entries = audit_heads.entries + 1, last_seq = excluded.last_seq,
+       last_hash = excluded.last_hash`,
+  ).run(subject, inserted!.seq, hash);
   return { id: row.id, hash };
 }
 
@@ -161,6 +180,7 @@ export function toAuditDto(r: NamedRow): AuditEntry {
     channel: r.channel,
     timestamp: iso(r.timestamp),
     requestId: r.request_id,
+    clientRequestId: r.client_request_id ?? null,
     idempotencyKey: r.idempotency_key,
     errorCode: r.error_code,
     reason: r.reason,
@@ -215,30 +235,110 @@ export async function searchAudit(
 
 export interface VerifyResult {
   ok: boolean;
+  /** entries walked */
   entries: number;
+  /** chains (subjects) walked */
+  chains: number;
+  /** the first entry that does not verify (edited, or its predecessor removed) */
   firstBadId?: string;
+  /** the chain with the problem */
+  subject?: string;
+  problem?: 'hash' | 'link' | 'truncated' | 'unanchored';
+  /** the problem in words */
+  detail?: string;
+}
+
+interface Head {
+  subject: string;
+  entries: number;
+  last_seq: number;
+  last_hash: string;
 }
 
 /**
- * Walks every chain (or one subject's) in seq order and recomputes each hash. Any edit to
- * a stored entry, or a removed or reordered one, breaks the chain at that entry.
+ * Walks every chain (or one subject's) in seq order and recomputes each hash, then holds
+ * each chain against its anchored head. An edited entry breaks its own hash, a removed or
+ * reordered one breaks the link of the entry after it, and a removed tail (the newest
+ * entries) leaves the chain shorter than its head, or ending on another hash.
  */
 export async function verifyAudit(db: Db, subject?: string): Promise<VerifyResult> {
   const rows = subject
     ? await stmt<Row>(db, 'SELECT * FROM audit_entries WHERE subject = ? ORDER BY seq').all(subject)
     : await stmt<Row>(db, 'SELECT * FROM audit_entries ORDER BY subject, seq').all();
-  const last = new Map<string, string>();
+  const heads = new Map(
+    (subject
+      ? await stmt<Head>(db, 'SELECT * FROM audit_heads WHERE subject = ?').all(subject)
+      : await stmt<Head>(db, 'SELECT * FROM audit_heads').all()
+    ).map((h) => [h.subject, h]),
+  );
+  const tails = new Map<string, { hash: string; count: number; lastId: string }>();
   let entries = 0;
   for (const r of rows) {
     entries++;
-    const prev = last.get(r.subject) ?? GENESIS;
+    const t = tails.get(r.subject);
+    const prev = t?.hash ?? GENESIS;
     const { seq: _s, hash, prev_hash, ...content } = r;
-    if (prev_hash !== prev || digest(prev, content) !== hash) {
-      return { ok: false, entries, firstBadId: r.id };
-    }
-    last.set(r.subject, hash);
+    if (prev_hash !== prev)
+      return {
+        ok: false,
+        entries,
+        chains: tails.size,
+        firstBadId: r.id,
+        subject: r.subject,
+        problem: 'link',
+        detail: `entry ${r.id} of ${r.subject} does not follow the entry before it (one was removed or reordered)`,
+      };
+    if (digest(prev, content) !== hash)
+      return {
+        ok: false,
+        entries,
+        chains: tails.size,
+        firstBadId: r.id,
+        subject: r.subject,
+        problem: 'hash',
+        detail: `entry ${r.id} of ${r.subject} was changed after it was written`,
+      };
+    tails.set(r.subject, { hash, count: (t?.count ?? 0) + 1, lastId: r.id });
   }
-  return { ok: true, entries };
+  for (const [s, t] of tails) {
+    const h = heads.get(s);
+    if (!h)
+      return {
+        ok: false,
+        entries,
+        chains: tails.size,
+        subject: s,
+        problem: 'unanchored',
+        detail: `chain ${s} has ${t.count} entries but no anchored head`,
+      };
+    if (h.entries !== t.count || h.last_hash !== t.hash)
+      return {
+        ok: false,
+        entries,
+        chains: tails.size,
+        subject: s,
+        ...(h.entries > t.count
+          ? {
+              problem: 'truncated' as const,
+              detail: `chain ${s} ends after ${t.count} entries (at ${t.lastId}) but its head records ${h.entries}: the newest ${h.entries - t.count} were removed`,
+            }
+          : {
+              problem: 'unanchored' as const,
+              detail: `chain ${s} has ${t.count} entries ending at ${t.lastId}, but its head records ${h.entries} ending on another hash`,
+            }),
+      };
+  }
+  for (const [s, h] of heads)
+    if (!tails.has(s))
+      return {
+        ok: false,
+        entries,
+        chains: tails.size,
+        subject: s,
+        problem: 'truncated',
+        detail: `chain ${s} has no entries but its head records ${h.entries}: all were removed`,
+      };
+  return { ok: true, entries, chains: tails.size };
 }
 
 export { isoOrNull };

@@ -156,7 +156,13 @@ const ACTOR_TYPE: Record<Role, ActorType> = {
   user: 'user',
 };
 
-export function actorOf(p: Principal, channel: Channel, requestId?: string, ip?: string): Actor {
+export function actorOf(
+  p: Principal,
+  channel: Channel,
+  requestId?: string,
+  ip?: string,
+  clientRequestId?: string,
+): Actor {
   return {
     id: p.userId && p.role === 'user' ? p.userId : `token:${p.tokenId}`,
     type: ACTOR_TYPE[p.role],
@@ -164,6 +170,7 @@ export function actorOf(p: Principal, channel: Channel, requestId?: string, ip?:
     ...(p.userId ? { userId: p.userId } : {}),
     channel,
     ...(requestId ? { requestId } : {}),
+    ...(clientRequestId ? { clientRequestId } : {}),
     ...(ip ? { ip } : {}),
   };
 }

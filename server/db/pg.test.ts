@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../audit/audit.js';
 import { buildApp } from '../app.js';
@@ -9,6 +10,7 @@ import { claimDue } from '../notifications/send.js';
 import { auth, type Harness, makeHarness, slotsOf, holdVia } from '../testing/harness.js';
 import { freshPgDatabase, requirePg } from '../testing/pg.js';
 import { openPg } from './open.js';
+import { pgMigrationsFolder } from './pg-migrate.js';
 import type { Db } from './port.js';
 
 /**
@@ -43,7 +45,9 @@ describe.skipIf(!present)('PostgreSQL backend', () => {
     try {
       const dbs = await Promise.all([1, 2, 3, 4].map(() => openPg(fresh.url, { max: 2 })));
       const rows = await dbs[0].all<{ name: string }>('SELECT name FROM appt_migrations ORDER BY name');
-      expect(rows.map((r) => r.name)).toEqual(['0000_init.sql', '0001_guarantees.sql']);
+      const files = readdirSync(pgMigrationsFolder()).filter((f) => f.endsWith('.sql'));
+      expect(rows.map((r) => r.name)).toEqual(files.sort());
+      expect(files.length).toBeGreaterThanOrEqual(3);
       await Promise.all(dbs.map((d) => d.close()));
     } finally {
       await fresh.drop();
@@ -148,5 +152,21 @@ describe.skipIf(!present)('PostgreSQL backend', () => {
     const ids = claims.flat().map((c) => c.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBe(Math.min(queued!.n, 40));
+  }, 60_000);
+
+  // last: it breaks the admin chain on purpose
+  it('12.9 audit truncation is detected on PostgreSQL too; heads only move forward', async () => {
+    await expect(h.ctx.db.run("DELETE FROM audit_heads WHERE subject = 'admin'")).rejects.toThrow(
+      /only move forward/,
+    );
+    await expect(h.ctx.db.run("UPDATE audit_heads SET entries = 1 WHERE subject = 'admin'")).rejects.toThrow(
+      /only move forward/,
+    );
+    await h.ctx.db.run('ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_no_delete');
+    await h.ctx.db.run(
+      "DELETE FROM audit_entries WHERE seq = (SELECT MAX(seq) FROM audit_entries WHERE subject = 'admin')",
+    );
+    await h.ctx.db.run('ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_no_delete');
+    expect(await verifyAudit(h.ctx.db)).toMatchObject({ ok: false, subject: 'admin', problem: 'truncated' });
   }, 60_000);
 });

@@ -193,7 +193,10 @@ export const auditEntries = sqliteTable(
     actorId: text('actor_id').notNull(),
     actorType: text('actor_type').notNull(),
     channel: text('channel').notNull(),
+    /** the server's own id of the request that made the entry */
     requestId: text('request_id'),
+    /** the X-Request-Id the client sent, if any (kept beside the server's, never instead of it) */
+    clientRequestId: text('client_request_id'),
     idempotencyKey: text('idempotency_key'),
     errorCode: text('error_code'),
     reason: text('reason'),
@@ -213,6 +216,19 @@ export const auditEntries = sqliteTable(
     index('audit_timestamp').on(t.timestamp),
   ],
 );
+
+/**
+ * The anchored head of each audit chain: how many entries it has and the last one's hash,
+ * written in the same transaction as every entry. A removed tail (newest entries deleted
+ * with the triggers dropped) leaves the chain shorter than its head says; triggers let a
+ * head only move forward one entry at a time and never be deleted.
+ */
+export const auditHeads = sqliteTable('audit_heads', {
+  subject: text('subject').primaryKey(),
+  entries: integer('entries').notNull(),
+  lastSeq: integer('last_seq').notNull(),
+  lastHash: text('last_hash').notNull(),
+});
 
 export const idempotencyKeys = sqliteTable(
   'idempotency_keys',

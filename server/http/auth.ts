@@ -46,6 +46,12 @@ class FailureWindow {
   }
 }
 
+/** The X-Request-Id a client sent, when it is a plausible id (word characters, dots, dashes; ≤ 64). */
+export function clientRequestIdOf(req: FastifyRequest): string | undefined {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : undefined;
+}
+
 export function bearer(req: FastifyRequest): string | null {
   const h = req.headers.authorization;
   if (!h) return null;
@@ -86,6 +92,6 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { ctx: AppContex
       throw new AppError('forbidden', `this needs one of the roles: ${access.join(', ')}`);
     const ch = String(req.headers['appt-channel'] ?? 'api') as Channel;
     req.principal = p;
-    req.actor = actorOf(p, CHANNELS.includes(ch) ? ch : 'api', req.id, req.ip);
+    req.actor = actorOf(p, CHANNELS.includes(ch) ? ch : 'api', req.id, req.ip, clientRequestIdOf(req));
   });
 });

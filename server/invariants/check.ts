@@ -57,8 +57,8 @@ export async function checkInvariants(
   if (!v.ok)
     problems.push({
       kind: 'audit_chain',
-      id: v.firstBadId!,
-      detail: `audit chain broken at entry ${v.firstBadId}`,
+      id: v.firstBadId ?? v.subject,
+      detail: `audit chain broken: ${v.detail}`,
     });
 
   const unaudited = await stmt<{ id: string }>(

@@ -93,14 +93,14 @@ describe('restore', () => {
     mkdirSync(target);
     const remove = writeRunFile(target, { url: 'http://127.0.0.1:1', port: 1 });
     expect(liveServers(target).map((l) => l.pid)).toEqual([process.pid]);
-    expect(() => restoreDataDir(target, b.file)).toThrow(/is using .*stop it first/);
+    await expect(restoreDataDir(target, b.file)).rejects.toThrow(/is using .*stop it first/);
     remove();
     // a crashed server's run file (its pid is gone) does not block
     mkdirSync(join(target, 'run'), { recursive: true });
     writeFileSync(join(target, 'run', 'server-999999999-7400.json'), JSON.stringify({ pid: 999_999_999 }));
     expect(liveServers(target)).toEqual([]);
     expect(readdirSync(join(target, 'run'))).toEqual([]);
-    const r = restoreDataDir(target, b.file);
+    const r = await restoreDataDir(target, b.file);
     expect(r.previous).toBeNull();
     expect(verifyDatabaseFile(r.file)).toEqual({ appointments: 0, auditEntries: b.auditEntries });
   });
@@ -114,7 +114,7 @@ describe('restore', () => {
     const target = join(out, 'data');
     const two = await backupDataDir(h.dir, join(target, 'appt.db'));
     expect(two.appointments).toBe(2);
-    const r = restoreDataDir(target, b.file, () => Date.parse('2030-01-07T12:00:00Z'));
+    const r = await restoreDataDir(target, b.file, () => Date.parse('2030-01-07T12:00:00Z'));
     expect(r.appointments).toBe(1);
     expect(r.previous).toMatch(/appt\.db\.before-restore-2030-01-07T12-00-00-000Z$/);
     expect(verifyDatabaseFile(r.previous!).appointments).toBe(2);
@@ -123,7 +123,7 @@ describe('restore', () => {
     expect(await checkMain([target], o as never, e as never)).toBe(0);
     expect(JSON.parse(o.text)).toMatchObject({ ok: true, problems: [] });
     // the server opens the restored database and serves it
-    expect(() => restoreDataDir(target, join(out, 'missing.db'))).toThrow(/does not exist/);
+    await expect(restoreDataDir(target, join(out, 'missing.db'))).rejects.toThrow(/does not exist/);
   });
 });
 

@@ -11,6 +11,8 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { verifyAudit } from '../audit/audit.js';
+import { openDb } from '../db/open.js';
 import { privateDir, privateFile } from './files.js';
 
 /**
@@ -190,9 +192,17 @@ export interface RestoreResult {
 
 /**
  * Replaces <dataDir>/appt.db by a verified backup. Refuses while a server uses the data
- * directory. The replaced database is kept as appt.db.before-restore-<time>.
+ * directory, and refuses a backup that fails SQLite's integrity check or whose audit log
+ * does not verify (an edited entry, a removed one, a removed tail): such a file is evidence,
+ * not a database to run on. The check runs on the migrated copy that becomes the new
+ * database, so nothing is moved before it passes. The replaced database is kept as
+ * appt.db.before-restore-<time>.
  */
-export function restoreDataDir(dataDir: string, from: string, now = () => Date.now()): RestoreResult {
+export async function restoreDataDir(
+  dataDir: string,
+  from: string,
+  now = () => Date.now(),
+): Promise<RestoreResult> {
   const live = liveServers(dataDir);
   if (live.length)
     throw new BackupError(
@@ -202,6 +212,28 @@ export function restoreDataDir(dataDir: string, from: string, now = () => Date.n
   const counts = verifyDatabaseFile(source);
   const target = dbFileOf(dataDir);
   mkdirSync(dirname(target), { recursive: true });
+  const tmp = `${target}.restoring`;
+  const clean = () => {
+    for (const side of ['', '-wal', '-shm', '-journal']) rmSync(tmp + side, { force: true });
+  };
+  clean();
+  copyFileSync(source, tmp);
+  privateFile(tmp);
+  try {
+    const db = await openDb(tmp);
+    try {
+      const v = await verifyAudit(db);
+      if (!v.ok)
+        throw new BackupError(
+          `the audit log in ${source} does not verify (${v.detail ?? `broken at ${v.firstBadId}`}); nothing was restored`,
+        );
+    } finally {
+      await db.close();
+    }
+  } catch (e) {
+    clean();
+    throw e;
+  }
   let previous: string | null = null;
   if (existsSync(target)) {
     // Fold the WAL into the old file first, so the kept copy is whole on its own.
@@ -215,9 +247,7 @@ export function restoreDataDir(dataDir: string, from: string, now = () => Date.n
     renameSync(target, previous);
   }
   for (const side of ['-wal', '-shm', '-journal']) rmSync(target + side, { force: true });
-  const tmp = `${target}.restoring`;
-  copyFileSync(source, tmp);
-  privateFile(tmp);
   renameSync(tmp, target);
+  clean();
   return { file: target, from: source, previous, ...counts };
 }

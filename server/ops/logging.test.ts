@@ -49,8 +49,11 @@ describe('request logs', () => {
     await app.inject({ method: 'GET', url: '/me', headers: { authorization: 'Bearer not-a-token' } });
     const done = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request completed');
     expect(done).toHaveLength(2);
+    // the request id is the server's own; the client's is logged beside it
+    expect(done[0].reqId).not.toBe('req-42');
+    expect(r.headers['x-request-id']).toBe(done[0].reqId);
     expect(done[0]).toMatchObject({
-      reqId: 'req-42',
+      clientRequestId: 'req-42',
       actor: { role: 'staff' },
       method: 'GET',
       route: '/providers',

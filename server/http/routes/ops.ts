@@ -9,6 +9,7 @@ import { checkInvariants } from '../../invariants/check.js';
 import { type AppMetrics, createMetrics } from '../../ops/metrics.js';
 import { realtimeOf } from '../../realtime/plugin.js';
 import { parseSince, StatsResult, statsSince } from '../../ops/stats.js';
+import { clientRequestIdOf } from '../auth.js';
 import { PROBLEM_TYPE, sendProblem } from '../problem.js';
 
 /** The code for an error a plugin sent without a body, by its status. */
@@ -66,6 +67,7 @@ export async function installObservability(app: FastifyInstance, ctx: AppContext
     req.log[level](
       {
         actor: req.principal ? { id: req.actor?.id, role: req.principal.role } : undefined,
+        ...(clientRequestIdOf(req) ? { clientRequestId: clientRequestIdOf(req) } : {}),
         method: req.method,
         route: route ?? null,
         url: loggedPath(req),
