@@ -15,7 +15,12 @@ import { installRateLimits } from './http/rate-limit.js';
 import { appointmentRoutes } from './http/routes/appointments.js';
 import { calendarRoutes } from './http/routes/calendar.js';
 import { catalogRoutes } from './http/routes/catalog.js';
-import { installObservability, installShutdownGate, opsRoutes } from './http/routes/ops.js';
+import {
+  installObservability,
+  installShutdownGate,
+  opsRoutes,
+  type ProblemObserver,
+} from './http/routes/ops.js';
 import { reservationRoutes } from './http/routes/reservations.js';
 import { staffActionRoutes } from './http/routes/staff-actions.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
@@ -26,6 +31,8 @@ import { realtimePlugin } from './realtime/plugin.js';
 export interface AppOptions {
   /** true while background jobs run (for /readyz) */
   jobsRunning?: () => boolean;
+  /** told of every problem answer of a route (the test harness checks them against the OpenAPI document) */
+  onProblem?: ProblemObserver;
 }
 
 /**
@@ -67,7 +74,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   installErrorHandling(app, collectRouteMethods(app));
   installValidators(app);
   const routeInfo = collectRouteInfo(app);
-  const metrics = await installObservability(app, ctx);
+  const metrics = await installObservability(app, ctx, opts.onProblem);
   installShutdownGate(app);
   app.addSchema(ProblemSchema);
   await app.register(swagger, {

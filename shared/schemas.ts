@@ -39,6 +39,12 @@ export const NotificationStatus = Type.Object({
   status: Type.String(),
   attempts: Type.Integer(),
   lastError: Nullable(Type.String()),
+  messageId: Type.Optional(
+    Type.String({
+      description:
+        'the stable Message-ID of this notification (event id + recipient): the key a delivery webhook names (`POST /webhooks/notifications`)',
+    }),
+  ),
   updatedAt: Iso,
 });
 

@@ -202,10 +202,11 @@ export async function notificationsFor(db: Db, appointmentId: string) {
       status: string;
       attempts: number;
       last_error: string | null;
+      message_id: string;
       updated_at: number;
     }>(
       db,
-      'SELECT id, channel, recipient, template, status, attempts, last_error, updated_at FROM notifications WHERE appointment_id = ? ORDER BY created_at, id',
+      'SELECT id, channel, recipient, template, status, attempts, last_error, message_id, updated_at FROM notifications WHERE appointment_id = ? ORDER BY created_at, id',
     ).all(appointmentId)
   ).map((n) => ({
     id: n.id,
@@ -215,6 +216,7 @@ export async function notificationsFor(db: Db, appointmentId: string) {
     status: n.status,
     attempts: n.attempts,
     lastError: n.last_error,
+    messageId: n.message_id,
     updatedAt: iso(n.updated_at),
   }));
 }

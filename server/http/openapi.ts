@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { ERROR_STATUS, type ErrorCode, problemFor } from '../../shared/errors.js';
+import { type ErrorCode, problemFor } from '../../shared/errors.js';
 import type { Access } from './auth.js';
+import { operationCodes } from './error-codes.js';
 
 /**
  * Makes the generated OpenAPI document say what the server does (issue 12.11), in one pass
@@ -42,19 +43,21 @@ const SUMMARIES: Record<string, string> = {
   'get /admin/tokens': 'API tokens (never the secret itself)',
 };
 
-/** Per status, the stable codes an answer with that status can carry. */
-function codesFor(status: number): ErrorCode[] {
-  return (Object.keys(ERROR_STATUS) as ErrorCode[]).filter((c) => ERROR_STATUS[c] === status);
-}
-
 const PROBLEM_REF = { $ref: '#/components/schemas/Problem' };
 
-function problemResponse(status: number, description?: string): Json {
-  const codes = codesFor(status);
-  const example = problemFor(codes[0] ?? 'validation', 'what went wrong, for a person');
+/** A problem+json answer whose `code` is one of the codes this operation has for the status. */
+function problemResponse(status: number, codes: ErrorCode[], description?: string): Json {
+  const example = problemFor(codes[0], 'what went wrong, for a person');
   return {
     description: `${description ?? 'RFC 9457 problem details'}; \`code\` is one of: ${codes.map((c) => `\`${c}\``).join(', ')}`,
-    content: { 'application/problem+json': { schema: PROBLEM_REF, example } },
+    content: {
+      'application/problem+json': {
+        schema: {
+          allOf: [PROBLEM_REF, { type: 'object', properties: { code: { type: 'string', enum: codes } } }],
+        },
+        example,
+      },
+    },
     ...(status === 429 || status === 503
       ? { headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } }
       : {}),
@@ -178,24 +181,25 @@ export function truthfulDocument(doc: Json, routes: Map<string, RouteInfo>): Jso
       if (path === '/realtime/auth' && body)
         op.requestBody.content['application/x-www-form-urlencoded'] = { schema: body.schema };
 
-      // the failures that can occur whatever the route's own list says
-      const statuses = new Set(Object.keys(responses).filter((s) => Number(s) >= 400));
-      if (op.requestBody) for (const s of ['400', '413', '415']) statuses.add(s);
-      if (access !== 'open' && access !== 'signed') {
-        statuses.add('401');
-        statuses.add('429');
-      }
-      if (access === 'signed') statuses.add('401');
-      if (Array.isArray(access)) statuses.add('403');
-      if (path.includes('{')) statuses.add('404');
-      if (KEYED.has(key)) for (const s of ['400', '409', '412', '422']) statuses.add(s);
-      statuses.add('500');
-      for (const s of statuses) {
+      // the failures this operation can answer with, each status with its codes
+      const byStatus = operationCodes(key, {
+        access,
+        body: method !== 'get' && method !== 'head',
+        pathParams: path.includes('{'),
+      });
+      for (const s of Object.keys(responses)) {
+        if (Number(s) < 400) continue;
         const given = responses[s]?.content?.['application/json']?.schema;
         // a route's own non-problem error body (e.g. /readyz's checks) stays as declared
         if (given && given.$ref !== PROBLEM_REF.$ref) continue;
+        if (!byStatus.has(Number(s))) delete responses[s];
+      }
+      for (const [status, codes] of byStatus) {
+        const s = String(status);
+        const given = responses[s]?.content?.['application/json']?.schema;
+        if (given && given.$ref !== PROBLEM_REF.$ref) continue;
         const said = responses[s]?.description;
-        responses[s] = problemResponse(Number(s), said && said !== 'Default Response' ? said : undefined);
+        responses[s] = problemResponse(status, codes, said && said !== 'Default Response' ? said : undefined);
       }
 
       for (const [status, r] of Object.entries<Json>(responses)) {

@@ -99,7 +99,11 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     alice: (await insertToken(ctx.db, now, { name: 'alice', role: 'user', userId: ids.alice })).token,
     bob: (await insertToken(ctx.db, now, { name: 'bob', role: 'user', userId: ids.bob })).token,
   };
-  const app = await buildApp(ctx);
+  // every problem a test provokes must be one the OpenAPI document lists for that operation
+  const problems = new Map<string, { op: string; status: number; code: string }>();
+  const app = await buildApp(ctx, {
+    onProblem: (op, status, code) => problems.set(`${op} ${status} ${code}`, { op, status, code }),
+  });
   if (opts.listen) await app.listen({ port: 0, host: '127.0.0.1' });
   else await app.ready();
   return {
@@ -110,11 +114,45 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     tokens,
     ids,
     async close() {
+      const undocumented = problems.size ? await undocumentedProblems(app, [...problems.values()]) : [];
       await app.close();
       await ctx.db.close();
       rmSync(dir, { recursive: true, force: true });
+      if (undocumented.length) {
+        process.stderr.write(`undocumented problem answers: ${undocumented.join('; ')}\n`);
+        throw new Error(
+          `problem answers the OpenAPI document does not list (add them to server/http/error-codes.ts): ${undocumented.join('; ')}`,
+        );
+      }
     },
   };
+}
+
+/** The problems seen that /openapi.json does not list under their operation and status. */
+async function undocumentedProblems(
+  app: FastifyInstance,
+  seen: { op: string; status: number; code: string }[],
+): Promise<string[]> {
+  const res = await app.inject({ method: 'GET', url: '/openapi.json' });
+  if (res.statusCode !== 200) return [];
+  const doc = res.json() as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+  const out: string[] = [];
+  for (const p of seen) {
+    const [method, path] = p.op.split(' ');
+    const op = doc.paths[path]?.[method];
+    if (!op) continue; // a route the document leaves out on purpose (e.g. the WebSocket upgrade)
+    const r = op.responses[String(p.status)] as
+      | {
+          content?: Record<
+            string,
+            { schema?: { allOf?: { properties?: { code?: { enum?: string[] } } }[] } }
+          >;
+        }
+      | undefined;
+    const listed = r?.content?.['application/problem+json']?.schema?.allOf?.[1]?.properties?.code?.enum ?? [];
+    if (!listed.includes(p.code)) out.push(`${p.op} → ${p.status} ${p.code}`);
+  }
+  return out;
 }
 
 export function auth(token: string, extra: Record<string, string> = {}) {

@@ -147,9 +147,17 @@ describe('signed webhooks', () => {
     const t = transportsFrom(deps);
     await drainNotifications(deps, t);
     closeTransports(t);
-    const rows = sqliteOf(h.ctx.db)
-      .prepare(`SELECT recipient, message_id FROM notifications WHERE appointment_id = ? ORDER BY recipient`)
-      .all(a.id) as { recipient: string; message_id: string }[];
+    // 12.11: the Message-ID a delivery webhook names is in the appointment's details
+    const email = (
+      (
+        await h.app.inject({ method: 'GET', url: `/appointments/${a.id}`, headers: auth(h.tokens.staff) })
+      ).json().notifications as { recipient: string; channel: string; messageId: string }[]
+    )
+      .filter((n) => n.channel === 'email')
+      .sort((x, y) => x.recipient.localeCompare(y.recipient));
+    const rows = email.map((n) => ({ recipient: n.recipient, message_id: n.messageId }));
+    expect(rows).toHaveLength(2);
+    expect(rows[0].message_id).toMatch(/^<.+@.+>$/);
     const ok = await post('/webhooks/notifications', {
       messageId: rows[0].message_id,
       status: 'delivered',

@@ -30,7 +30,14 @@ const EMPTY_ERROR_CODES: Record<number, ErrorCode> = {
  * in the metrics and writes the one log line per request (request id, actor, route, status,
  * duration). Call before the routes are registered.
  */
-export async function installObservability(app: FastifyInstance, ctx: AppContext): Promise<AppMetrics> {
+/** Told of each problem answer: the operation (`post /reservations`), its status and code. */
+export type ProblemObserver = (operation: string, status: number, code: string) => void;
+
+export async function installObservability(
+  app: FastifyInstance,
+  ctx: AppContext,
+  onProblem?: ProblemObserver,
+): Promise<AppMetrics> {
   const metrics = await createMetrics(ctx, () => realtimeOf(ctx)?.hub.stats());
   const codes = new WeakMap<FastifyRequest, string>();
   app.addHook('onSend', async (req, reply, payload) => {
@@ -63,6 +70,13 @@ export async function installObservability(app: FastifyInstance, ctx: AppContext
       replayed: reply.getHeader('idempotent-replayed') === 'true',
       problemCode: codes.get(req),
     });
+    const code = codes.get(req);
+    if (onProblem && route && code && reply.statusCode >= 400)
+      onProblem(
+        `${req.method.toLowerCase()} ${route.replace(/:([A-Za-z_][\w-]*)/g, '{$1}')}`,
+        reply.statusCode,
+        code,
+      );
     const level = reply.statusCode >= 500 ? 'error' : 'info';
     req.log[level](
       {
