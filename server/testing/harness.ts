@@ -10,6 +10,7 @@ import { type Config, testConfig } from '../config.js';
 import { type AppContext, createContext, ManualClock } from '../context.js';
 import { openDatabase } from '../db/open.js';
 import { write } from '../outbox/write.js';
+import { freshPgDatabase, PG_SUITE } from './pg.js';
 
 /**
  * Test scaffolding around the real app: a context on a temp-file (or in-memory) database,
@@ -42,6 +43,8 @@ export interface HarnessOptions {
 
 export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'appt-test-'));
+  // the PostgreSQL run of the suite: a fresh database for each harness that names none
+  const pgDb = PG_SUITE && !opts.config?.databaseUrl ? await freshPgDatabase() : undefined;
   const config = testConfig({
     dataDir: dir,
     dbPath: opts.file === false ? ':memory:' : join(dir, 'appt.db'),
@@ -49,6 +52,7 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     rateLimitUser: 0,
     rateLimitStaff: 0,
     ...opts.config,
+    ...(pgDb ? { databaseUrl: pgDb.url } : {}),
   });
   const clock = new ManualClock(Date.parse(opts.now ?? '2030-01-07T12:00:00Z'));
   const ctx = await createContext(config, {
@@ -117,6 +121,7 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
       const undocumented = problems.size ? await undocumentedProblems(app, [...problems.values()]) : [];
       await app.close();
       await ctx.db.close();
+      await pgDb?.drop();
       rmSync(dir, { recursive: true, force: true });
       if (undocumented.length) {
         process.stderr.write(`undocumented problem answers: ${undocumented.join('; ')}\n`);

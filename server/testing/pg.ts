@@ -8,6 +8,17 @@ import { randomBytes } from 'node:crypto';
  */
 export const PG_TEST_URL = process.env.APPT_TEST_DATABASE_URL;
 
+/**
+ * `APPT_TEST_BACKEND=postgres` runs the backend suite on PostgreSQL (vitest.pg.config.ts):
+ * every harness and every test server process then gets a fresh PostgreSQL database of its
+ * own instead of a SQLite file. It needs APPT_TEST_DATABASE_URL.
+ */
+export const PG_SUITE = process.env.APPT_TEST_BACKEND === 'postgres';
+if (PG_SUITE && !PG_TEST_URL)
+  throw new Error(
+    'APPT_TEST_BACKEND=postgres needs APPT_TEST_DATABASE_URL (a PostgreSQL server to create databases on)',
+  );
+
 export function requirePg(what: string): boolean {
   if (PG_TEST_URL) return true;
   if (process.env.CI === 'true')
