@@ -32,6 +32,12 @@ export interface Config {
   demo: boolean;
   jobs: boolean;
   bodyLimit: number;
+  /**
+   * The secrets that were not configured and came from <data-dir>/secrets.json. On
+   * PostgreSQL every process adopts the first process's instead (server/ops/secrets.ts), so
+   * a client signed by one is accepted by all.
+   */
+  generatedSecrets?: (keyof GeneratedSecrets)[];
 }
 
 export const ENV_KEYS = {
@@ -205,8 +211,13 @@ export function loadConfig(
     demo: Boolean(merged.demo ?? false),
     jobs: merged.jobs === undefined ? true : Boolean(merged.jobs),
     bodyLimit: int('bodyLimit', merged.bodyLimit ?? 256 * 1024, 1024, 64 * 1024 * 1024),
+    ...(gen
+      ? { generatedSecrets: GENERATED.filter((k) => merged[k] === undefined || merged[k] === null) }
+      : {}),
   };
 }
+
+const GENERATED: (keyof GeneratedSecrets)[] = ['webhookSecret', 'pusherAppId', 'pusherKey', 'pusherSecret'];
 
 /** A config for tests: in-memory database, no jobs, quiet logs, short TTL unless given. */
 export function testConfig(over: Partial<Config> = {}): Config {

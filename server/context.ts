@@ -3,6 +3,10 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
 import { REDACT_PATHS } from './ops/logger.js';
 import { type Db, openDatabase } from './db/open.js';
+import type { DomainEvent } from './events.js';
+import { newId } from './ids.js';
+import { adoptSharedSecrets } from './ops/secrets.js';
+import { createRealtime, type Realtime } from './realtime/realtime.js';
 
 /** Every rule about time takes `now` from here; tests move it. */
 export interface Clock {
@@ -24,26 +28,28 @@ export class ManualClock implements Clock {
   }
 }
 
-/**
- * A domain event. Written to the outbox inside the change's transaction (for jobs) and
- * published on the in-process bus after commit (for realtime, metrics).
- */
-export interface DomainEvent {
-  id: string;
-  topic: string;
-  payload: Record<string, unknown>;
-  at: number;
-}
+export type { DomainEvent, DomainEvents, Topic } from './events.js';
 
-/** In-process fan-out after commit. Subscribers must not throw into the publisher. */
+/** Where an event on the bus came from: this process's own commit, or another process's. */
+export type EventSource = 'local' | 'remote';
+
+/**
+ * Fan-out after commit. Local events are this process's own commits; remote ones were
+ * committed by another process on the same PostgreSQL database and relayed here
+ * (server/realtime/relay.ts). Realtime takes both; per-process figures (metrics) only local
+ * ones, so a cluster's sum counts each change once. Subscribers must not throw into the
+ * publisher.
+ */
 export class Bus {
   private readonly ee = new EventEmitter();
+  /** tells this bus's own relayed events apart from other processes' (and other contexts' in tests) */
+  readonly origin = newId();
   constructor() {
     this.ee.setMaxListeners(100);
   }
-  publish(events: DomainEvent[]): void {
+  publish(events: DomainEvent[], source: EventSource = 'local'): void {
     for (const e of events) {
-      for (const l of this.ee.listeners('event')) {
+      for (const l of this.ee.listeners(source)) {
         try {
           (l as (e: DomainEvent) => void)(e);
         } catch {
@@ -52,9 +58,14 @@ export class Bus {
       }
     }
   }
-  subscribe(fn: (e: DomainEvent) => void): () => void {
-    this.ee.on('event', fn);
-    return () => this.ee.off('event', fn);
+  /** `remote: true` also delivers events other processes committed (realtime); default local only. */
+  subscribe(fn: (e: DomainEvent) => void, opts: { remote?: boolean } = {}): () => void {
+    this.ee.on('local', fn);
+    if (opts.remote) this.ee.on('remote', fn);
+    return () => {
+      this.ee.off('local', fn);
+      this.ee.off('remote', fn);
+    };
   }
 }
 
@@ -64,6 +75,8 @@ export interface AppContext {
   config: Config;
   logger: Logger;
   bus: Bus;
+  /** the realtime hub, its feed and (PostgreSQL) the cross-process relay */
+  realtime: Realtime;
 }
 
 /** The one composition root: the server, the tests and the job workers build their context here. */
@@ -80,11 +93,14 @@ export async function createContext(
         censor: '[redacted]',
       },
     });
-  return {
+  const base = {
     config,
     clock: over.clock ?? systemClock,
     db: over.db ?? (await openDatabase(config)),
     logger,
     bus: over.bus ?? new Bus(),
   };
+  // several processes on one PostgreSQL database sign and check with the same secrets
+  await adoptSharedSecrets(base.db, config);
+  return { ...base, realtime: over.realtime ?? (await createRealtime(base)) };
 }

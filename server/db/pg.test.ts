@@ -2,7 +2,9 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../audit/audit.js';
 import { buildApp } from '../app.js';
-import { createContext } from '../context.js';
+import { type AppContext, createContext } from '../context.js';
+import type { DomainEvent } from '../events.js';
+import { write } from '../outbox/write.js';
 import { checkInvariants } from '../invariants/check.js';
 import { jobDeps } from '../jobs/testing.js';
 import { dispatchOutbox } from '../notifications/dispatch.js';
@@ -25,11 +27,13 @@ describe.skipIf(!present)('PostgreSQL backend', () => {
   let h: Harness;
   let second: Awaited<ReturnType<typeof buildApp>>;
   let secondDb: Db;
+  let secondCtx: AppContext;
   beforeAll(async () => {
     db = await freshPgDatabase();
     h = await makeHarness({ config: { databaseUrl: db.url, maxHoldsPerUser: 0 } });
     secondDb = await openPg(db.url);
-    second = await buildApp(await createContext(h.ctx.config, { clock: h.clock, db: secondDb }));
+    secondCtx = await createContext(h.ctx.config, { clock: h.clock, db: secondDb });
+    second = await buildApp(secondCtx);
     await second.ready();
   }, 60_000);
   afterAll(async () => {
@@ -152,6 +156,43 @@ describe.skipIf(!present)('PostgreSQL backend', () => {
     const ids = claims.flat().map((c) => c.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBe(Math.min(queued!.n, 40));
+  }, 60_000);
+
+  it('11.5 events committed on one instance reach the other once, by NOTIFY; over 8,000 bytes too', async () => {
+    const there: DomainEvent[] = [];
+    const here: DomainEvent[] = [];
+    const off = [
+      secondCtx.bus.subscribe((e) => there.push(e), { remote: true }),
+      h.ctx.bus.subscribe((e) => here.push(e), { remote: true }),
+    ];
+    try {
+      const emit = (n: number, pad: number) =>
+        write(h.ctx, async (w) => {
+          for (let i = 0; i < n; i++)
+            w.emit(
+              'availability.changed',
+              { providerId: h.ids.provider, startAt: i, endAt: i + 1, reason: 'x'.repeat(pad) },
+              { realtimeOnly: true },
+            );
+        });
+      await emit(1, 10); // inline
+      await emit(40, 400); // ~17 KB: travels by reference
+      // a rolled-back transaction tells nobody
+      await expect(
+        write(h.ctx, async (w) => {
+          w.emit('availability.changed', { providerId: 'never', startAt: 0, endAt: 1 }, { realtimeOnly: true });
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      for (let i = 0; i < 100 && there.length < 41; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(there).toHaveLength(41);
+      expect(there.map((e) => e.payload)).toEqual(here.map((e) => e.payload)); // same order, same content
+      await new Promise((r) => setTimeout(r, 200));
+      expect(here).toHaveLength(41); // its own events once (local), not again through the relay
+      expect(there.some((e) => e.topic === 'availability.changed' && e.payload.providerId === 'never')).toBe(false);
+    } finally {
+      for (const f of off) f();
+    }
   }, 60_000);
 
   // last: it breaks the admin chain on purpose

@@ -1,4 +1,5 @@
-import type { Pool, PoolClient } from 'pg';
+import { randomUUID } from 'node:crypto';
+import type { Client as PgClient, Notification, Pool, PoolClient } from 'pg';
 import type { Db, Params, RunResult, Tx } from './port.js';
 
 /**
@@ -62,6 +63,25 @@ const LOCK_SQL = 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))';
 
 type Client = Pick<PoolClient, 'query'>;
 
+/**
+ * NOTIFY payloads must stay under 8,000 bytes. A longer one is stored in
+ * appt_notify_payloads (in the same transaction) and the notification carries a reference
+ * that listeners resolve; rows older than ten minutes are cleared as new ones arrive.
+ */
+const NOTIFY_INLINE_BYTES = 7_900;
+const REF = '@ref:';
+
+async function notifyVia(c: Client, channel: string, payload: string): Promise<void> {
+  if (Buffer.byteLength(payload) <= NOTIFY_INLINE_BYTES && !payload.startsWith(REF)) {
+    await c.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    return;
+  }
+  const id = randomUUID();
+  await c.query("DELETE FROM appt_notify_payloads WHERE created_at < now() - interval '10 minutes'");
+  await c.query('INSERT INTO appt_notify_payloads (id, payload) VALUES ($1, $2)', [id, payload]);
+  await c.query('SELECT pg_notify($1, $2)', [channel, REF + id]);
+}
+
 async function q<R>(c: Client, sql: string, params?: Params) {
   const t = toPg(sql);
   return c.query<R & object>(t.text, values(t, params));
@@ -103,6 +123,10 @@ class PgTx implements Tx {
   }
   async exclusive<T>(_name: string, fn: () => Promise<T>): Promise<T | undefined> {
     return fn();
+  }
+  /** Delivered to listeners when (and only if) this transaction commits. */
+  async notify(channel: string, payload: string): Promise<void> {
+    await notifyVia(this.c, channel, payload);
   }
   async close(): Promise<void> {}
 }
@@ -173,7 +197,78 @@ export class PgDb implements Db {
     }
   }
 
+  async notify(channel: string, payload: string): Promise<void> {
+    await notifyVia(this.pool, channel, payload);
+  }
+
+  /**
+   * LISTEN on a connection of its own (a pooled one would be handed to others). It
+   * reconnects after an error with a growing pause; notifications sent while it was away
+   * are lost (realtime clients refetch when they reconnect or their data goes stale).
+   * Payloads are delivered in the order they were sent, references resolved first.
+   */
+  async listen(channel: string, onPayload: (payload: string) => void): Promise<{ stop(): Promise<void> }> {
+    const { default: pg } = await import('pg');
+    let stopped = false;
+    let client: PgClient | undefined;
+    let pause = 100;
+    let chain = Promise.resolve();
+    const deliver = (n: Notification) => {
+      if (n.channel !== channel || n.payload === undefined) return;
+      const raw = n.payload;
+      chain = chain
+        .then(async () => {
+          const payload = raw.startsWith(REF)
+            ? (
+                await this.pool.query<{ payload: string }>(
+                  'SELECT payload FROM appt_notify_payloads WHERE id = $1',
+                  [raw.slice(REF.length)],
+                )
+              ).rows[0]?.payload
+            : raw;
+          if (payload !== undefined) onPayload(payload);
+        })
+        .catch(() => {});
+    };
+    const connect = async (): Promise<void> => {
+      const c = new pg.Client(this.pool.options);
+      c.on('notification', deliver);
+      const again = () => {
+        if (stopped || client !== c) return;
+        client = undefined;
+        c.removeAllListeners('notification');
+        setTimeout(() => void connect().catch(() => {}), pause).unref();
+        pause = Math.min(pause * 2, 5_000);
+      };
+      c.on('error', again);
+      c.on('end', again);
+      client = c;
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${pgIdent(channel)}`);
+        pause = 100;
+      } catch (e) {
+        again();
+        throw e;
+      }
+    };
+    await connect();
+    return {
+      stop: async () => {
+        stopped = true;
+        const c = client;
+        client = undefined;
+        await c?.end().catch(() => {});
+      },
+    };
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+function pgIdent(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain identifier: ${name}`);
+  return name;
 }

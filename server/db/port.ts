@@ -48,6 +48,17 @@ export interface Db extends Queryable {
   close(): Promise<void>;
   /** the SQLite file (or ':memory:'); for PostgreSQL the URL without its password */
   readonly path: string;
+  /**
+   * PostgreSQL only (absent on SQLite, which has no other process to tell): in a
+   * transaction, sends `payload` on `channel` when it commits (NOTIFY); payloads past
+   * PostgreSQL's 8,000-byte limit travel by reference.
+   */
+  notify?(channel: string, payload: string): Promise<void>;
+  /**
+   * PostgreSQL only: hears every payload sent on `channel` (by any process) on a connection
+   * of its own that reconnects by itself. Resolves once listening; `stop` ends it.
+   */
+  listen?(channel: string, onPayload: (payload: string) => void): Promise<{ stop(): Promise<void> }>;
 }
 
 /**

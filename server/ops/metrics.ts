@@ -241,16 +241,17 @@ export async function createMetrics(
   });
 
   const onEvent = (e: DomainEvent) => {
-    const p = e.payload;
     switch (e.topic) {
-      case 'availability.changed':
-        if (p.reason === 'held') holdsCreated.inc();
-        else if (p.reason === 'released') holdsReleased.inc();
-        else if (p.reason === 'booked') {
+      case 'availability.changed': {
+        const reason = e.payload.reason;
+        if (reason === 'held') holdsCreated.inc();
+        else if (reason === 'released') holdsReleased.inc();
+        else if (reason === 'booked') {
           holdsConsumed.inc({ purpose: 'book' });
           bookings.inc();
-        } else if (p.reason === 'moved-to') holdsConsumed.inc({ purpose: 'reschedule' });
+        } else if (reason === 'moved-to') holdsConsumed.inc({ purpose: 'reschedule' });
         break;
+      }
       case 'reservation.expired':
         holdsExpired.inc();
         break;
@@ -258,9 +259,8 @@ export async function createMetrics(
         reschedules.inc();
         break;
       case 'booking.cancelled': {
-        const fee = Number(p.feeCents ?? 0);
-        const refund = Number(p.refundCents ?? 0);
-        const currency = String((p.appointment as { currency?: string } | undefined)?.currency ?? 'USD');
+        const { feeCents: fee, refundCents: refund, appointment } = e.payload;
+        const currency = appointment.currency;
         cancellations.inc({ fee: fee > 0 ? 'charged' : 'none' });
         if (fee > 0) fees.inc({ currency }, fee);
         if (refund > 0) refunds.inc({ currency }, refund);

@@ -1,6 +1,10 @@
-import type { AppContext, DomainEvent } from '../context.js';
+import type { AppContext } from '../context.js';
+import type { DomainEvent, DomainEvents, Topic } from '../events.js';
 import { type Db, stmt, type Tx } from '../db/open.js';
 import { newId } from '../ids.js';
+
+/** The PostgreSQL NOTIFY channel committed events travel on between processes. */
+export const EVENTS_CHANNEL = 'appt_events';
 
 /** What a write transaction can do besides SQL: record events for after commit. */
 export interface WriteScope {
@@ -11,7 +15,11 @@ export interface WriteScope {
    * Records an event: written to the outbox in this transaction (jobs deliver it) unless
    * `realtimeOnly`, and published on the in-process bus once the transaction commits.
    */
-  emit(topic: string, payload: Record<string, unknown>, opts?: { realtimeOnly?: boolean }): DomainEvent;
+  emit<T extends Topic>(
+    topic: T,
+    payload: DomainEvents[T],
+    opts?: { realtimeOnly?: boolean },
+  ): DomainEvent<T>;
 }
 
 export async function insertOutbox(db: Db, e: DomainEvent): Promise<void> {
@@ -42,14 +50,17 @@ export async function write<T>(
       now,
       db: tx,
       emit(topic, payload, opts) {
-        const e: DomainEvent = { id: newId(), topic, payload, at: now };
-        if (!opts?.realtimeOnly) outbox.push(e);
-        events.push(e);
+        const e = { id: newId(), topic, payload, at: now } as DomainEvent<typeof topic>;
+        if (!opts?.realtimeOnly) outbox.push(e as DomainEvent);
+        events.push(e as DomainEvent);
         return e;
       },
     };
     const r = await fn(scope);
     for (const e of outbox) await insertOutbox(tx, e);
+    // other processes on the same PostgreSQL database hear of the change exactly when it
+    // commits (NOTIFY is transactional); SQLite has no other process to tell
+    if (events.length) await tx.notify?.(EVENTS_CHANNEL, JSON.stringify({ o: ctx.bus.origin, e: events }));
     return r;
   });
   ctx.bus.publish(events);

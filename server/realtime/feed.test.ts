@@ -5,7 +5,6 @@ import { addTimeOff } from '../catalog/catalog.js';
 import { createReservation, releaseReservation } from '../reservations/reservations.js';
 import { auth, bookVia, type Harness, makeHarness, slotsOf } from '../testing/harness.js';
 import type { TimeslotUpdated } from './feed.js';
-import { realtimeOf } from './plugin.js';
 import { channelAuth } from './protocol.js';
 import { rawConnect, type Recorder, record } from './testing.js';
 
@@ -79,7 +78,7 @@ describe('timeslot.updated coalescing', () => {
     }
     const elapsed = performance.now() - t0;
     // the last window closes ~250 ms after the last change; then nothing more may come
-    await waitUntil(() => realtimeOf(h.ctx)!.feed.pending() === 0);
+    await waitUntil(() => h.ctx.realtime.feed.pending() === 0);
     await new Promise((res) => setTimeout(res, 300));
     const msgs = r.events.filter((e) => e.event === 'timeslot.updated');
     // one message at once, then at most one per 250 ms while changes keep coming
@@ -97,7 +96,7 @@ describe('timeslot.updated coalescing', () => {
     expect([...(await statusesOf(h, h.ids.service)).values()].filter((s) => s === 'reserved')).toHaveLength(
       4,
     );
-    expect(realtimeOf(h.ctx)!.feed.pending()).toBe(0);
+    expect(h.ctx.realtime.feed.pending()).toBe(0);
   });
 
   it('bookings, cancellations and time off are announced; far-ahead and past changes stay bounded', async () => {
@@ -274,8 +273,8 @@ describe('publishing to an external Pusher-protocol service (APPT_PUSHER_URL)', 
       providerIds: [h.ids.provider],
     });
     await r.subscribed(`private-user.${h.ids.alice}.bookings`);
-    expect(realtimeOf(hubSide.h.ctx)!.hub.stats().subscriptions).toBe(2);
-    expect(realtimeOf(h.ctx)!.hub.stats().connections).toBe(0);
+    expect(hubSide.h.ctx.realtime.hub.stats().subscriptions).toBe(2);
+    expect(h.ctx.realtime.hub.stats().connections).toBe(0);
     const slots = (await slotsOf(h, DAY)).timeslots;
     const appt = await bookVia(h, slots[1].id, { token: h.tokens.alice });
     const e = await r.next((x) => x.event === 'booking.confirmed');
@@ -287,7 +286,7 @@ describe('publishing to an external Pusher-protocol service (APPT_PUSHER_URL)', 
     const { h } = await harness({ config: { pusherUrl: 'http://k:s@127.0.0.1:9/apps/1' } });
     const slots = (await slotsOf(h, DAY)).timeslots;
     await bookVia(h, slots[1].id, { token: h.tokens.alice });
-    const pub = realtimeOf(h.ctx)!.publisher as unknown as {
+    const pub = h.ctx.realtime.publisher as unknown as {
       flush(): Promise<void>;
       stats(): { failed: number };
     };

@@ -2,7 +2,8 @@ import type { TimeslotStatus } from '../../shared/schemas.js';
 import { addDays, DAY, dayOf, HOUR } from '../../shared/time.js';
 import { computeDay } from '../availability/availability.js';
 import { getProvider, type ServiceRow } from '../catalog/catalog.js';
-import type { AppContext, DomainEvent } from '../context.js';
+import type { AppContext } from '../context.js';
+import { type DomainEvent, isBookingEvent } from '../events.js';
 import { stmt } from '../db/open.js';
 import { Coalescer, type Timers } from './coalesce.js';
 import { providerChannel, userChannel } from './protocol.js';
@@ -17,13 +18,6 @@ import { providerChannel, userChannel } from './protocol.js';
 export interface Publisher {
   publish(channel: string, event: string, data: unknown): void;
 }
-
-export const BOOKING_TOPICS = new Set([
-  'booking.confirmed',
-  'booking.cancelled',
-  'booking.rescheduled',
-  'booking.updated',
-]);
 
 /** One slot's new state in a `timeslot.updated` message. */
 export interface SlotChange {
@@ -65,7 +59,10 @@ export interface Feed {
 /** Slots whose block can reach into the next or previous local day (buffers, late slots). */
 const EDGE = 3 * HOUR;
 
-export async function startFeed(ctx: AppContext, pub: Publisher, opts: FeedOptions = {}): Promise<Feed> {
+/** What the feed reads: the database, the clock, the bus it listens on, a logger. */
+export type FeedContext = Pick<AppContext, 'db' | 'clock' | 'bus' | 'logger'>;
+
+export async function startFeed(ctx: FeedContext, pub: Publisher, opts: FeedOptions = {}): Promise<Feed> {
   const maxDays = opts.maxDays ?? 31;
   const coalescer = new Coalescer<Change>(
     opts.windowMs ?? 250,
@@ -83,16 +80,14 @@ export async function startFeed(ctx: AppContext, pub: Publisher, opts: FeedOptio
   );
 
   const onEvent = async (e: DomainEvent) => {
-    if (BOOKING_TOPICS.has(e.topic)) {
-      const p = e.payload as { userId?: string; appointment?: { userId?: string } };
-      const userId = p.appointment?.userId ?? p.userId;
-      if (userId) pub.publish(userChannel(userId), e.topic, e.payload);
+    if (isBookingEvent(e)) {
+      const p = e.payload;
+      const userId = p.appointment?.userId ?? ('userId' in p ? p.userId : undefined);
+      if (userId) pub.publish(userChannel(userId), e.topic, p);
       return;
     }
     if (e.topic !== 'availability.changed') return;
-    const p = e.payload as { providerId?: string; startAt?: number; endAt?: number; timeslotId?: string };
-    if (typeof p.providerId !== 'string' || typeof p.startAt !== 'number' || typeof p.endAt !== 'number')
-      return;
+    const p = e.payload;
     const provider = await getProvider(ctx.db, p.providerId);
     if (!provider) return;
     const change: Change = { startAt: p.startAt, endAt: p.endAt };
@@ -109,9 +104,15 @@ export async function startFeed(ctx: AppContext, pub: Publisher, opts: FeedOptio
       coalescer.add(`${provider.id}|${d}`, change);
   };
 
-  const unsubscribe = ctx.bus.subscribe((e) => {
-    onEvent(e).catch((err) => ctx.logger.warn({ err, topic: e.topic }, 'realtime feed failed for an event'));
-  });
+  // other processes' commits too (PostgreSQL relay): a client here sees changes made anywhere
+  const unsubscribe = ctx.bus.subscribe(
+    (e) => {
+      onEvent(e).catch((err) =>
+        ctx.logger.warn({ err, topic: e.topic }, 'realtime feed failed for an event'),
+      );
+    },
+    { remote: true },
+  );
   return {
     stop() {
       unsubscribe();
@@ -127,7 +128,7 @@ export async function startFeed(ctx: AppContext, pub: Publisher, opts: FeedOptio
  * availability endpoint would serve it right now. Null when no offered slot is affected.
  */
 export async function timeslotMessage(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock'>,
   providerId: string,
   date: string,
   changes: Change[],

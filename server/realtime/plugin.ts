@@ -6,40 +6,17 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import { AppError } from '../../shared/errors.js';
 import { RealtimeConfig } from '../../shared/realtime-client.js';
 import type { AppContext } from '../context.js';
-import { type Feed, type Publisher, startFeed } from './feed.js';
-import { type HttpPublisher, httpPublisher } from './http-publisher.js';
-import { Hub, type HubOptions } from './hub.js';
+import type { Hub } from './hub.js';
 import {
   channelAuth,
   channelKind,
   isValidChannelName,
-  parsePusherUrl,
-  type PusherTarget,
   SOCKET_ID_RE,
   userOfChannel,
   verifyApiRequest,
 } from './protocol.js';
 
-/** What a running app's realtime side is made of (tests and metrics look at it). */
-export interface Realtime {
-  hub: Hub;
-  feed: Feed;
-  /** where domain events go: the embedded hub, or the external service of APPT_PUSHER_URL */
-  publisher: Publisher;
-  external: PusherTarget | null;
-}
-
-const running = new WeakMap<AppContext, Realtime>();
-
-/** The realtime parts of the app built on `ctx`, once it is ready. */
-export function realtimeOf(ctx: AppContext): Realtime | undefined {
-  return running.get(ctx);
-}
-
-export interface RealtimeOptions {
-  hub?: Partial<HubOptions>;
-  /** coalescing window for timeslot.updated (ms) */
-  windowMs?: number;
+export interface RealtimePluginOptions {
   /** the wall clock for Pusher API timestamps (seconds) */
   nowSeconds?: () => number;
 }
@@ -87,36 +64,21 @@ const BatchBody = Type.Object(
 
 /** The embedded Pusher-protocol hub (WebSocket /app/{key}, /realtime/auth, /apps/{id}/events). */
 export const realtimePlugin =
-  (ctx: AppContext, opts: RealtimeOptions = {}): FastifyPluginAsync =>
+  (ctx: AppContext, opts: RealtimePluginOptions = {}): FastifyPluginAsync =>
   async (app) => {
     const { config } = ctx;
-    const external = config.pusherUrl ? parsePusherUrl(config.pusherUrl) : null;
+    // the hub, the feed and the relay are built in the composition root (createContext)
+    const { hub, external } = ctx.realtime;
     // Clients sign subscriptions for the hub they connect to: the external one when configured.
     const signer = external ?? { key: config.pusherKey, secret: config.pusherSecret };
-    const hub = new Hub({
-      key: config.pusherKey,
-      secret: config.pusherSecret,
-      log: ctx.logger,
-      ...opts.hub,
-    });
-    const ext: HttpPublisher | null = external ? httpPublisher({ target: external, log: ctx.logger }) : null;
-    const publisher: Publisher = ext ?? hub;
-    const feed = await startFeed(
-      ctx,
-      publisher,
-      opts.windowMs !== undefined ? { windowMs: opts.windowMs } : {},
-    );
     const nowSeconds = opts.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
-    running.set(ctx, { hub, feed, publisher, external });
 
     // Registered before @fastify/websocket so our close code (1001) goes out before its bare close().
     app.addHook('preClose', async () => {
-      feed.stop();
-      await hub.close();
+      await ctx.realtime.stop();
     });
     app.addHook('onClose', async () => {
-      await ext?.close();
-      running.delete(ctx);
+      await ctx.realtime.close();
     });
     await app.register(websocket, { options: { maxPayload: 256 * 1024, clientTracking: true } });
 

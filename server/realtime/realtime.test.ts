@@ -3,7 +3,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { write } from '../outbox/write.js';
 import { sweepExpired } from '../reservations/reservations.js';
 import { auth, bookVia, type Harness, makeHarness, slotsOf } from '../testing/harness.js';
-import { realtimeOf } from './plugin.js';
 import { rawConnect, type Recorder, record } from './testing.js';
 
 /**
@@ -162,7 +161,7 @@ describe('pusher-js against the embedded hub', () => {
     const refused = `private-user.${h.ids.alice}.bookings`;
     await expect(r.subscribed(refused)).rejects.toThrow(/refused/);
     expect(r.errors[0]).toMatchObject({ channel: refused, error: { status: 403 } });
-    expect(realtimeOf(h.ctx)!.hub.subscriberCount(refused)).toBe(0);
+    expect(h.ctx.realtime.hub.subscriberCount(refused)).toBe(0);
 
     const s = await rec({ token: h.tokens.staff, userIds: [h.ids.alice] });
     await s.subscribed(refused);
@@ -175,7 +174,7 @@ describe('pusher-js against the embedded hub', () => {
   });
 
   it('channels can be followed and dropped while connected', async () => {
-    const hub = realtimeOf(h.ctx)!.hub;
+    const hub = h.ctx.realtime.hub;
     const ch = `provider.${h.ids.provider}.availability`;
     const r = await rec({ token: h.tokens.staff });
     r.client.watchProvider(h.ids.provider);
@@ -191,7 +190,7 @@ describe('pusher-js against the embedded hub', () => {
   });
 
   it('a killed connection does not leak subscriptions', async () => {
-    const hub = realtimeOf(h.ctx)!.hub;
+    const hub = h.ctx.realtime.hub;
     const before = hub.stats();
     const key = h.ctx.config.pusherKey;
     const clients = await Promise.all(
@@ -223,7 +222,7 @@ describe('pusher-js against the embedded hub', () => {
     const c = await rawConnect(`${base.replace('http', 'ws')}/app/${h.ctx.config.pusherKey}?protocol=7`);
     c.send({ event: 'pusher:subscribe', data: { channel: 'test-public' } });
     await c.next((f) => f.event === 'pusher_internal:subscription_succeeded');
-    const hub = realtimeOf(h.ctx)!.hub;
+    const hub = h.ctx.realtime.hub;
     await h.app.close();
     expect((await c.closed).code).toBe(1001);
     expect(hub.stats()).toMatchObject({ connections: 0, subscriptions: 0, channels: 0 });

@@ -2,7 +2,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runWatch } from '../../cli/commands/watch-run.js';
 import { bufferIO } from '../../cli/io.js';
 import { auth, bookVia, type Harness, makeHarness, slotsOf } from '../testing/harness.js';
-import { realtimeOf } from './plugin.js';
 
 /**
  * `appt watch`'s run function in this process against the listening app: the readable line
@@ -34,7 +33,7 @@ describe('runWatch', () => {
     const stop = new AbortController();
     const done = runWatch(io, { user: [h.ids.alice], provider: [h.ids.provider] }, { signal: stop.signal });
     await until(() => (io.stderr.match(/watching /g) ?? []).length === 2);
-    const hub = realtimeOf(h.ctx)!.hub;
+    const hub = h.ctx.realtime.hub;
     expect(hub.stats().subscriptions).toBe(2);
 
     const slots = (await slotsOf(h, DAY)).timeslots;

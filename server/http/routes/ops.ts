@@ -7,7 +7,6 @@ import type { AppContext } from '../../context.js';
 import { stmt } from '../../db/open.js';
 import { checkInvariants } from '../../invariants/check.js';
 import { type AppMetrics, createMetrics } from '../../ops/metrics.js';
-import { realtimeOf } from '../../realtime/plugin.js';
 import { parseSince, StatsResult, statsSince } from '../../ops/stats.js';
 import { clientRequestIdOf } from '../auth.js';
 import { PROBLEM_TYPE, sendProblem } from '../problem.js';
@@ -38,7 +37,7 @@ export async function installObservability(
   ctx: AppContext,
   onProblem?: ProblemObserver,
 ): Promise<AppMetrics> {
-  const metrics = await createMetrics(ctx, () => realtimeOf(ctx)?.hub.stats());
+  const metrics = await createMetrics(ctx, () => ctx.realtime.hub.stats());
   const codes = new WeakMap<FastifyRequest, string>();
   app.addHook('onSend', async (req, reply, payload) => {
     // A plugin that refuses with an empty body (e.g. a plain GET on the WebSocket route)
