@@ -6,7 +6,7 @@ import { nearestAlternatives } from '../availability/alternatives.js';
 import { blockersFor } from '../availability/availability.js';
 import { overlaps } from '../availability/slots.js';
 import { getProvider, getService, getUser } from '../catalog/catalog.js';
-import { type Db, isConstraintError, stmt } from '../db/open.js';
+import { type Db, guarded, isConstraintError, stmt } from '../db/open.js';
 import { newId } from '../ids.js';
 import type { WriteScope } from '../outbox/write.js';
 import { meetsMinNotice, quote } from '../policies/policies.js';
@@ -118,25 +118,27 @@ export async function book(
   const id = newId();
   const status = service.requires_approval ? 'upcoming' : 'confirmed';
   try {
-    await stmt(
-      db,
-      `INSERT INTO appointments (id, user_id, provider_id, service_id, start_at, end_at, block_start, block_end, status,
+    await guarded(db, (g) =>
+      stmt(
+        g,
+        `INSERT INTO appointments (id, user_id, provider_id, service_id, start_at, end_at, block_start, block_end, status,
         price_cents, currency, version, reschedule_count, needs_attention, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 0, ?, ?)`,
-    ).run(
-      id,
-      b.userId,
-      r.provider_id,
-      r.service_id,
-      r.start_at,
-      r.end_at,
-      r.block_start,
-      r.block_end,
-      status,
-      service.price_cents,
-      service.currency,
-      w.now,
-      w.now,
+      ).run(
+        id,
+        b.userId,
+        r.provider_id,
+        r.service_id,
+        r.start_at,
+        r.end_at,
+        r.block_start,
+        r.block_end,
+        status,
+        service.price_cents,
+        service.currency,
+        w.now,
+        w.now,
+      ),
     );
   } catch (e) {
     if (isConstraintError(e)) throw await conflict();
@@ -205,12 +207,14 @@ export async function reschedule(
   if (blockers.booked.some((i) => overlaps({ start: r.block_start, end: r.block_end }, i)))
     throw await conflict();
   try {
-    await stmt(
-      db,
-      `UPDATE appointments SET previous_start = start_at, previous_end = end_at, start_at = ?, end_at = ?,
+    await guarded(db, (g) =>
+      stmt(
+        g,
+        `UPDATE appointments SET previous_start = start_at, previous_end = end_at, start_at = ?, end_at = ?,
         block_start = ?, block_end = ?, status = 'rescheduled', version = version + 1,
         reschedule_count = reschedule_count + 1, updated_at = ? WHERE id = ?`,
-    ).run(r.start_at, r.end_at, r.block_start, r.block_end, w.now, id);
+      ).run(r.start_at, r.end_at, r.block_start, r.block_end, w.now, id),
+    );
   } catch (e) {
     if (isConstraintError(e)) throw await conflict();
     throw e;

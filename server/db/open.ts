@@ -12,7 +12,7 @@ import { type Sqlite, SqliteDb } from './sqlite.js';
 import { privateFile } from '../ops/files.js';
 
 export type { Db, Queryable, Tx } from './port.js';
-export { isConstraintError, stmt } from './port.js';
+export { guarded, isConstraintError, stmt } from './port.js';
 export type { Sqlite } from './sqlite.js';
 export { SqliteDb } from './sqlite.js';
 

@@ -180,7 +180,11 @@ describe.skipIf(!present)('PostgreSQL backend', () => {
       // a rolled-back transaction tells nobody
       await expect(
         write(h.ctx, async (w) => {
-          w.emit('availability.changed', { providerId: 'never', startAt: 0, endAt: 1 }, { realtimeOnly: true });
+          w.emit(
+            'availability.changed',
+            { providerId: 'never', startAt: 0, endAt: 1 },
+            { realtimeOnly: true },
+          );
           throw new Error('rolled back');
         }),
       ).rejects.toThrow('rolled back');
@@ -189,9 +193,38 @@ describe.skipIf(!present)('PostgreSQL backend', () => {
       expect(there.map((e) => e.payload)).toEqual(here.map((e) => e.payload)); // same order, same content
       await new Promise((r) => setTimeout(r, 200));
       expect(here).toHaveLength(41); // its own events once (local), not again through the relay
-      expect(there.some((e) => e.topic === 'availability.changed' && e.payload.providerId === 'never')).toBe(false);
+      expect(there.some((e) => e.topic === 'availability.changed' && e.payload.providerId === 'never')).toBe(
+        false,
+      );
     } finally {
       for (const f of off) f();
+    }
+  }, 60_000);
+
+  it('11.4 a constraint refusal is 409 slot_taken with alternatives, not a 500: the transaction survives it', async () => {
+    const slot = (await slotsOf(h, '2030-01-23')).timeslots[4];
+    const [start, end] = [Date.parse(slot.start), Date.parse(slot.end)];
+    // a writer that skips the advisory lock: its hold on the same time is not committed yet,
+    // so the server's check does not see it and its INSERT waits on the exclusion constraint
+    const { default: pg } = await import('pg');
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(
+        `INSERT INTO reservations (token, timeslot_id, provider_id, service_id, user_id, actor_id, purpose, start_at,
+          end_at, block_start, block_end, status, expires_at, created_at)
+         VALUES ('rsv_other', $1, $2, $3, $4, 'test', 'book', $5, $6, $5, $6, 'active', $7, $8)`,
+        [slot.id, h.ids.provider, h.ids.service, h.ids.bob, start, end, h.clock.now() + 600_000, h.clock.now()],
+      );
+      const pending = holdVia(h, { timeslotId: slot.id, userId: h.ids.alice });
+      await new Promise((r) => setTimeout(r, 300));
+      await other.query('COMMIT');
+      const r = await pending;
+      expect([r.statusCode, r.json().code]).toEqual([409, 'slot_taken']);
+      expect(r.json().alternatives.length).toBeGreaterThan(0);
+    } finally {
+      await other.end();
     }
   }, 60_000);
 

@@ -77,6 +77,16 @@ export function isConstraintError(e: unknown): boolean {
 }
 
 /**
+ * Runs one statement that a constraint may refuse, so that the transaction is still usable
+ * after the refusal (to compute alternatives, to write the rejected attempt to the audit).
+ * PostgreSQL aborts the whole transaction on an error: the statement runs in a savepoint.
+ * SQLite rolls back only the failing statement: it runs as it is.
+ */
+export async function guarded<T>(db: Db, fn: (db: Db) => Promise<T>): Promise<T> {
+  return db.dialect === 'pg' ? db.transaction(async (sp) => fn(sp)) : fn(db);
+}
+
+/**
  * ` FOR UPDATE SKIP LOCKED` on PostgreSQL: a claim in one process skips the rows another
  * process is claiming. SQLite needs nothing (one writer at a time) and has no such clause.
  */

@@ -8,7 +8,7 @@ import { nearestAlternatives } from '../availability/alternatives.js';
 import { blockersFor, resolveTimeslot } from '../availability/availability.js';
 import { overlaps } from '../availability/slots.js';
 import { requireProvider, requireService } from '../catalog/catalog.js';
-import { type Db, isConstraintError, stmt } from '../db/open.js';
+import { type Db, guarded, isConstraintError, stmt } from '../db/open.js';
 import { randomToken } from '../ids.js';
 import type { WriteScope } from '../outbox/write.js';
 
@@ -203,13 +203,15 @@ export async function createReservation(
     ended_at: null,
   };
   try {
-    await stmt(
-      db,
-      `INSERT INTO reservations (token, timeslot_id, provider_id, service_id, user_id, appointment_id, actor_id, purpose,
+    await guarded(db, (g) =>
+      stmt(
+        g,
+        `INSERT INTO reservations (token, timeslot_id, provider_id, service_id, user_id, appointment_id, actor_id, purpose,
         start_at, end_at, block_start, block_end, status, expires_at, created_at)
        VALUES (@token, @timeslot_id, @provider_id, @service_id, @user_id, @appointment_id, @actor_id, @purpose,
         @start_at, @end_at, @block_start, @block_end, @status, @expires_at, @created_at)`,
-    ).run(row);
+      ).run(row),
+    );
   } catch (e) {
     if (isConstraintError(e)) throw await conflict();
     throw e;
