@@ -215,7 +215,16 @@ describe.skipIf(!present)('PostgreSQL backend', () => {
         `INSERT INTO reservations (token, timeslot_id, provider_id, service_id, user_id, actor_id, purpose, start_at,
           end_at, block_start, block_end, status, expires_at, created_at)
          VALUES ('rsv_other', $1, $2, $3, $4, 'test', 'book', $5, $6, $5, $6, 'active', $7, $8)`,
-        [slot.id, h.ids.provider, h.ids.service, h.ids.bob, start, end, h.clock.now() + 600_000, h.clock.now()],
+        [
+          slot.id,
+          h.ids.provider,
+          h.ids.service,
+          h.ids.bob,
+          start,
+          end,
+          h.clock.now() + 600_000,
+          h.clock.now(),
+        ],
       );
       const pending = holdVia(h, { timeslotId: slot.id, userId: h.ids.alice });
       await new Promise((r) => setTimeout(r, 300));

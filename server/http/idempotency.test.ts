@@ -179,4 +179,48 @@ describe('Idempotency-Key (Stripe semantics)', () => {
       await count('SELECT COUNT(*) n FROM appointments WHERE start_at = ?', Date.parse(slots[10].start)),
     ).toBe(1);
   });
+
+  it('14. one commit per keyed request: the key and its answer are stored in the change itself; a replay writes nothing', async () => {
+    const slots = (await slotsOf(h, '2030-01-21')).timeslots;
+    const a = await bookVia(h, slots[0].id, { token: h.tokens.alice });
+    const db = h.ctx.db;
+    const real = db.transaction.bind(db);
+    let transactions = 0;
+    db.transaction = ((fn: never, o?: never) => {
+      transactions++;
+      return real(fn, o);
+    }) as typeof db.transaction;
+    try {
+      const first = await cancel(a.id, { 'idempotency-key': 'one-commit' });
+      expect(first.statusCode).toBe(200);
+      expect(transactions).toBe(1);
+      const again = await cancel(a.id, { 'idempotency-key': 'one-commit' });
+      expect(again.body).toBe(first.body);
+      expect(transactions).toBe(1); // answered from a read
+    } finally {
+      db.transaction = real;
+    }
+    expect(
+      await count("SELECT COUNT(*) AS n FROM idempotency_keys WHERE key = 'one-commit' AND state = 'done'"),
+    ).toBe(1);
+  });
+
+  it('the same key sent 10 times at once: one effect, the others 409 in flight or the same answer', async () => {
+    const slots = (await slotsOf(h, '2030-01-21')).timeslots;
+    const a = await bookVia(h, slots[1].id, { token: h.tokens.alice });
+    const rs = await Promise.all(
+      Array.from({ length: 10 }, () => cancel(a.id, { 'idempotency-key': 'burst' })),
+    );
+    const ok = rs.filter((r) => r.statusCode === 200);
+    expect(ok.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(ok.map((r) => r.body)).size).toBe(1);
+    for (const r of rs.filter((x) => x.statusCode !== 200))
+      expect([r.statusCode, r.json().code]).toEqual([409, 'idempotency_in_flight']);
+    expect(
+      await count(
+        "SELECT COUNT(*) AS n FROM audit_entries WHERE action = 'cancelled' AND outcome = 'applied' AND subject = ?",
+        a.id,
+      ),
+    ).toBe(1);
+  });
 });

@@ -4,11 +4,13 @@ import { auditRejection } from '../appointments/rejections.js';
 import type { WriteMeta } from '../appointments/write.js';
 import type { AppContext } from '../context.js';
 import {
-  abandonIdempotent,
-  beginIdempotent,
-  completeIdempotent,
   fingerprint,
   type IdemRequest,
+  inFlight,
+  keyLock,
+  type StoredResponse,
+  storedResponse,
+  storeResponse,
 } from '../idempotency/idempotency.js';
 import { write, type WriteScope } from '../outbox/write.js';
 import { PROBLEM_TYPE, problemBody } from './problem.js';
@@ -64,10 +66,15 @@ export function parseIfMatch(req: FastifyRequest): number[] | undefined {
   return versions;
 }
 
+/** Keys being processed by this process now: a second request with one of them is 409 at once. */
+const running = new Set<string>();
+
 /**
  * The write path of every mutating route, in the design's order of checks:
  * auth (hook) → idempotency lookup (a stored response is replayed before anything else)
- * → If-Match and the domain, in one transaction that also stores the response.
+ * → If-Match and the domain, in one transaction that also stores the response — one
+ * durable commit for a keyed request, as for an unkeyed one. A refusal is stored (with its
+ * audit entry) in a transaction of its own, after the change's rolled back.
  */
 export async function runMutation<T>(
   ctx: AppContext,
@@ -90,33 +97,61 @@ export async function runMutation<T>(
         fingerprint: fingerprint(req.method, req.url.split('?')[0], req.body),
       }
     : null;
-  if (idem) {
-    const found = await beginIdempotent(ctx.db, idem, ctx.clock.now());
-    if (found.replay) {
-      reply.header('idempotent-replayed', 'true');
-      for (const [h, v] of Object.entries(found.replay.headers)) reply.header(h, v);
-      return reply.code(found.replay.statusCode).type(found.replay.contentType).send(found.replay.body);
-    }
+  const replay = (stored: StoredResponse) => {
+    reply.header('idempotent-replayed', 'true');
+    for (const [h, v] of Object.entries(stored.headers)) reply.header(h, v);
+    return reply.code(stored.statusCode).type(stored.contentType).send(stored.body);
+  };
+  // the common retry: answered from a plain read, no write transaction
+  const earlier = idem ? await storedResponse(ctx.db, idem, ctx.clock.now()) : null;
+  if (earlier) return replay(earlier);
+  const slot = idem ? `${idem.actorId}\n${idem.key}` : null;
+  if (slot) {
+    if (running.has(slot)) throw inFlight();
+    running.add(slot);
   }
+  try {
+    return await runOnce(ctx, req, reply, spec, idem, key, replay);
+  } finally {
+    if (slot) running.delete(slot);
+  }
+}
+
+async function runOnce<T>(
+  ctx: AppContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  spec: MutationSpec<T>,
+  idem: IdemRequest | null,
+  key: string | undefined,
+  replay: (stored: StoredResponse) => FastifyReply,
+) {
   const meta: WriteMeta = { idempotencyKey: key, ifMatch: undefined };
   try {
     meta.ifMatch = parseIfMatch(req);
     let headers: Record<string, string> = {};
-    const body = await write(ctx, async (w) => {
+    const out = await write(ctx, async (w) => {
+      if (idem) {
+        // another process may have run this key meanwhile: under the key's lock, look again
+        await w.db.lock(keyLock(idem));
+        const stored = await storedResponse(w.db, idem, w.now);
+        if (stored) return { stored };
+      }
       const result = await spec.run(w, meta);
       const text = JSON.stringify(result);
       headers = spec.headers?.(result) ?? {};
       if (idem)
-        await completeIdempotent(w.db, idem, {
-          statusCode: spec.status,
-          body: text,
-          contentType: JSON_TYPE,
-          headers,
-        });
-      return text;
+        await storeResponse(
+          w.db,
+          idem,
+          { statusCode: spec.status, body: text, contentType: JSON_TYPE, headers },
+          w.now,
+        );
+      return { text };
     });
+    if (out.stored) return replay(out.stored);
     for (const [h, v] of Object.entries(headers)) reply.header(h, v);
-    return reply.code(spec.status).type(JSON_TYPE).send(body);
+    return reply.code(spec.status).type(JSON_TYPE).send(out.text);
   } catch (err) {
     if (err instanceof AppError) {
       const text = problemBody(err);
@@ -124,16 +159,16 @@ export async function runMutation<T>(
         if (spec.auditAs)
           await auditRejection(w.db, w, req.actor, spec.auditAs, spec.appointmentId ?? null, err, meta);
         if (idem)
-          await completeIdempotent(w.db, idem, {
-            statusCode: err.status,
-            body: text,
-            contentType: PROBLEM_TYPE,
-            headers: {},
-          });
+          await storeResponse(
+            w.db,
+            idem,
+            { statusCode: err.status, body: text, contentType: PROBLEM_TYPE, headers: {} },
+            w.now,
+          );
       });
       return reply.code(err.status).type(PROBLEM_TYPE).send(text);
     }
-    if (idem) await abandonIdempotent(ctx.db, idem);
+    // a failure that must not be replayed (5xx): nothing was stored, the client may retry
     throw err;
   }
 }

@@ -53,77 +53,74 @@ interface KeyRow {
 }
 
 /**
- * Claims a key or finds its stored response. Same key + same request → the stored response
- * (replayed byte for byte); + another request → 422; while the first is in flight → 409.
+ * Looks a key up (a plain read): same key + same request → the stored response (replayed
+ * byte for byte); + another request → 422; a claim still in flight (left by another
+ * process, or by a server version that claimed keys in a transaction of their own) → 409.
+ * Null when the request is to run. Called before the change's transaction, and again inside
+ * it, where the key lock makes the second look authoritative.
  */
-export async function beginIdempotent(
-  db: Db,
-  r: IdemRequest,
-  now: number,
-): Promise<{ replay: StoredResponse } | { replay: null }> {
-  return await db.transaction(async (tx) => {
-    // one claim per key across processes: the second waits here and then sees the first
-    await tx.lock(`idem:${r.actorId}:${r.key}`);
-    const row = await stmt<KeyRow>(tx, 'SELECT * FROM idempotency_keys WHERE actor_id = ? AND key = ?').get(
-      r.actorId,
-      r.key,
-    );
-    if (row && row.expires_at > now) {
-      if (row.fingerprint !== r.fingerprint)
-        throw new AppError(
-          'idempotency_key_reused',
-          'this Idempotency-Key was used with a different request; use a new key for a new request',
-        );
-      if (row.state === 'done')
-        return {
-          replay: {
-            statusCode: row.status_code!,
-            body: row.body ?? '',
-            contentType: row.content_type ?? 'application/json; charset=utf-8',
-            headers: row.headers ? JSON.parse(row.headers) : {},
-          },
-        };
-      if (row.locked_until > now)
-        throw new AppError(
-          'idempotency_in_flight',
-          'a request with this Idempotency-Key is still being processed; retry shortly',
-        );
-    }
-    await stmt(
-      tx,
-      `INSERT INTO idempotency_keys (actor_id, key, method, route, fingerprint, state, created_at, locked_until, expires_at)
-       VALUES (?, ?, ?, ?, ?, 'in_flight', ?, ?, ?)
-       ON CONFLICT (actor_id, key) DO UPDATE SET method = excluded.method, route = excluded.route,
-         fingerprint = excluded.fingerprint, state = 'in_flight', status_code = NULL, body = NULL, content_type = NULL,
-         headers = NULL, created_at = excluded.created_at, locked_until = excluded.locked_until, expires_at = excluded.expires_at`,
-    ).run(
-      r.actorId,
-      r.key,
-      r.method,
-      r.route,
-      r.fingerprint,
-      now,
-      now + IN_FLIGHT_LEASE_MS,
-      now + IDEMPOTENCY_TTL_MS,
-    );
-    return { replay: null };
-  });
-}
-
-/** Stores the response. Call inside the transaction of the effect so both commit together. */
-export async function completeIdempotent(db: Db, r: IdemRequest, res: StoredResponse): Promise<void> {
-  await stmt(
-    db,
-    `UPDATE idempotency_keys SET state = 'done', status_code = ?, body = ?, content_type = ?, headers = ?
-     WHERE actor_id = ? AND key = ?`,
-  ).run(res.statusCode, res.body, res.contentType, JSON.stringify(res.headers), r.actorId, r.key);
-}
-
-/** Frees a claim after a failure that must not be replayed (5xx): the client may retry. */
-export async function abandonIdempotent(db: Db, r: IdemRequest): Promise<void> {
-  await stmt(db, "DELETE FROM idempotency_keys WHERE actor_id = ? AND key = ? AND state = 'in_flight'").run(
+export async function storedResponse(db: Db, r: IdemRequest, now: number): Promise<StoredResponse | null> {
+  const row = await stmt<KeyRow>(db, 'SELECT * FROM idempotency_keys WHERE actor_id = ? AND key = ?').get(
     r.actorId,
     r.key,
+  );
+  if (!row || row.expires_at <= now) return null;
+  if (row.fingerprint !== r.fingerprint)
+    throw new AppError(
+      'idempotency_key_reused',
+      'this Idempotency-Key was used with a different request; use a new key for a new request',
+    );
+  if (row.state === 'done')
+    return {
+      statusCode: row.status_code!,
+      body: row.body ?? '',
+      contentType: row.content_type ?? 'application/json; charset=utf-8',
+      headers: row.headers ? JSON.parse(row.headers) : {},
+    };
+  if (row.locked_until > now) throw inFlight();
+  return null; // a lapsed claim of a crashed process: taken over
+}
+
+export function inFlight(): AppError {
+  return new AppError(
+    'idempotency_in_flight',
+    'a request with this Idempotency-Key is still being processed; retry shortly',
+  );
+}
+
+/** The name of the lock that serializes requests under one key (across processes on PostgreSQL). */
+export function keyLock(r: IdemRequest): string {
+  return `idem:${r.actorId}:${r.key}`;
+}
+
+/**
+ * Stores the response under the key. Called inside the transaction of the change (or of the
+ * refusal's audit entry), so the effect and its stored answer commit together — one durable
+ * commit per keyed request, and a crash leaves no claim behind to wait out.
+ */
+export async function storeResponse(db: Db, r: IdemRequest, res: StoredResponse, now: number): Promise<void> {
+  await stmt(
+    db,
+    `INSERT INTO idempotency_keys (actor_id, key, method, route, fingerprint, state, status_code, body, content_type,
+       headers, created_at, locked_until, expires_at)
+     VALUES (?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (actor_id, key) DO UPDATE SET method = excluded.method, route = excluded.route,
+       fingerprint = excluded.fingerprint, state = 'done', status_code = excluded.status_code, body = excluded.body,
+       content_type = excluded.content_type, headers = excluded.headers, created_at = excluded.created_at,
+       locked_until = excluded.locked_until, expires_at = excluded.expires_at`,
+  ).run(
+    r.actorId,
+    r.key,
+    r.method,
+    r.route,
+    r.fingerprint,
+    res.statusCode,
+    res.body,
+    res.contentType,
+    JSON.stringify(res.headers),
+    now,
+    now,
+    now + IDEMPOTENCY_TTL_MS,
   );
 }
 
