@@ -1,3 +1,4 @@
+import { redactUrl } from '../../shared/redact.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,15 +45,17 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'appt-soak-'));
   const env: Record<string, string> = {};
   if (o.rateLimitUser !== undefined) env.APPT_RATE_LIMIT_USER = String(o.rateLimitUser);
+  if (o.databaseUrl) env.APPT_DATABASE_URL = o.databaseUrl;
+  const target = { dataDir, ...(o.databaseUrl ? { databaseUrl: o.databaseUrl } : {}) };
   const server = new Supervised({
     dataDir,
     env,
-    args: ['--reservation-ttl', String(o.ttl)],
+    args: ['--reservation-ttl', String(o.ttl), ...(o.workers ? ['--workers', String(o.workers)] : [])],
     ...(o.bin ? { bin: o.bin } : {}),
   });
   await server.start();
   log(
-    `soak: ${o.clients} clients for ${o.duration} s, ${o.kills} kills, server ${server.url}, data ${dataDir}`,
+    `soak: ${o.clients} clients for ${o.duration} s, ${o.kills} kills, server ${server.url}${o.workers ? ` (${o.workers} workers)` : ''}, data ${dataDir}${o.databaseUrl ? ` + PostgreSQL ${redactUrl(o.databaseUrl)}` : ''}`,
   );
   log(
     `soak: hold TTL ${o.ttl} s; rate limits ${o.rateLimitUser === undefined ? 'server defaults (user 60/min, staff 60,000/min)' : `APPT_RATE_LIMIT_USER=${o.rateLimitUser}`}`,
@@ -106,7 +109,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       ledger.restarts++;
       restartedAt = Date.now();
       await sleep(1500); // let the sweeper run once, as a freshly started server would
-      const found = await checkAll(server, dataDir, ledger, `after restart ${i + 1}`);
+      const found = await checkAll(server, target, ledger, `after restart ${i + 1}`);
       log(`soak: restarted; invariant check: ${found} violations`);
     }
   })();
@@ -124,9 +127,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     clearInterval(progress);
   }
   resumed();
-  const found = await checkAll(server, dataDir, ledger, 'final');
+  const found = await checkAll(server, target, ledger, 'final');
   log(`soak: final invariant check: ${found} violations`);
-  const ob = await drainOutbox(dataDir, ledger, { seconds: o.outboxWait, require: o.requireOutbox });
+  const ob = await drainOutbox(target, ledger, { seconds: o.outboxWait, require: o.requireOutbox });
   log(`soak: outbox pending ${ob.pending}, done ${ob.done}, dead ${ob.dead}`);
   watchers.close();
   await server.stop();

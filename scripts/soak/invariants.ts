@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { openDb, sqliteOf } from '../../server/db/open.js';
+import { type Db, openDb, openPg } from '../../server/db/open.js';
 import { api, sleep } from '../bench/common.js';
 import type { Ack, Ledger } from './ledger.js';
 import type { Supervised } from './server.js';
@@ -45,10 +45,23 @@ async function adminGet(server: Supervised, path: string): Promise<any> {
   throw new Error(`GET ${path} failed: ${last}`);
 }
 
+/** Where the server under test keeps its data: the SQLite file of its data directory, or PostgreSQL. */
+export interface DbTarget {
+  dataDir: string;
+  databaseUrl?: string;
+}
+
+/** The database read-only for SQLite (the server owns the file); PostgreSQL as it is, never migrated here. */
+async function openTarget(t: DbTarget): Promise<Db> {
+  return t.databaseUrl
+    ? await openPg(t.databaseUrl, { migrate: false, max: 2 })
+    : await openDb(join(t.dataDir, 'appt.db'), { readonly: true });
+}
+
 /** Runs every check; violations go to the ledger, tagged with `phase`. Returns how many were found. */
 export async function checkAll(
   server: Supervised,
-  dataDir: string,
+  target: DbTarget,
   ledger: Ledger,
   phase: string,
 ): Promise<number> {
@@ -63,49 +76,47 @@ export async function checkAll(
   if (!verify.ok)
     v('audit_chain', `GET /admin/audit/verify: ${verify.detail ?? `first bad entry ${verify.firstBadId}`}`);
 
-  const db = await openDb(join(dataDir, 'appt.db'), { readonly: true });
+  const db = await openTarget(target);
   try {
-    const q = sqliteOf(db);
     // no two active appointments of one provider overlap (buffers included)
-    const overlaps = q
-      .prepare(
-        `SELECT x.id AS a, y.id AS b FROM appointments x JOIN appointments y
-           ON y.provider_id = x.provider_id AND y.id > x.id AND y.block_start < x.block_end AND x.block_start < y.block_end
-         WHERE x.status IN ('upcoming','confirmed','rescheduled') AND y.status IN ('upcoming','confirmed','rescheduled')
-         LIMIT 20`,
-      )
-      .all() as { a: string; b: string }[];
+    const overlaps = await db.all<{ a: string; b: string }>(
+      `SELECT x.id AS a, y.id AS b FROM appointments x JOIN appointments y
+         ON y.provider_id = x.provider_id AND y.id > x.id AND y.block_start < x.block_end AND x.block_start < y.block_end
+       WHERE x.status IN ('upcoming','confirmed','rescheduled') AND y.status IN ('upcoming','confirmed','rescheduled')
+       LIMIT 20`,
+    );
     for (const o of overlaps) v('overlap', `active appointments ${o.a} and ${o.b} overlap`);
 
     // no two live holds overlap, and no live hold overlaps someone else's active appointment
     const now = Date.now();
-    const holds = q
-      .prepare(
-        `SELECT x.token AS a, y.token AS b FROM reservations x JOIN reservations y
-           ON y.provider_id = x.provider_id AND y.token > x.token AND y.block_start < x.block_end AND x.block_start < y.block_end
-         WHERE x.status = 'active' AND y.status = 'active' AND x.expires_at > ? AND y.expires_at > ? LIMIT 20`,
-      )
-      .all(now, now) as { a: string; b: string }[];
+    const holds = await db.all<{ a: string; b: string }>(
+      `SELECT x.token AS a, y.token AS b FROM reservations x JOIN reservations y
+         ON y.provider_id = x.provider_id AND y.token > x.token AND y.block_start < x.block_end AND x.block_start < y.block_end
+       WHERE x.status = 'active' AND y.status = 'active' AND x.expires_at > ? AND y.expires_at > ? LIMIT 20`,
+      [now, now],
+    );
     for (const h of holds) v('overlapping_holds', `live holds ${h.a} and ${h.b} overlap`);
 
     // a retried key never had a second effect
-    const dups = q
-      .prepare(
-        `SELECT actor_id, idempotency_key AS k, COUNT(*) AS n FROM audit_entries
-         WHERE outcome = 'applied' AND idempotency_key IS NOT NULL GROUP BY actor_id, idempotency_key HAVING n > 1 LIMIT 20`,
-      )
-      .all() as { actor_id: string; k: string; n: number }[];
+    const dups = await db.all<{ actor_id: string; k: string; n: number }>(
+      `SELECT actor_id, idempotency_key AS k, COUNT(*) AS n FROM audit_entries
+       WHERE outcome = 'applied' AND idempotency_key IS NOT NULL GROUP BY actor_id, idempotency_key
+       HAVING COUNT(*) > 1 LIMIT 20`,
+    );
     for (const d of dups) v('duplicate_effect', `key ${d.k} of ${d.actor_id} applied ${d.n} times`);
 
     // every acknowledged change is in the database and in the audit log
-    const appt = q.prepare('SELECT id, status, version, start_at, end_at FROM appointments WHERE id = ?');
-    const audit = q.prepare(
-      `SELECT subject, action, idempotency_key, new_start FROM audit_entries
-       WHERE subject = ? AND idempotency_key = ? AND outcome = 'applied'`,
-    );
+    const appt = (id: string) =>
+      db.get<ApptRow>('SELECT id, status, version, start_at, end_at FROM appointments WHERE id = ?', [id]);
+    const audit = (id: string, key: string) =>
+      db.all<AuditRow>(
+        `SELECT subject, action, idempotency_key, new_start FROM audit_entries
+         WHERE subject = ? AND idempotency_key = ? AND outcome = 'applied'`,
+        [id, key],
+      );
     const latest = new Map<string, Ack>();
     for (const a of acks) {
-      const row = appt.get(a.appointmentId) as ApptRow | undefined;
+      const row = await appt(a.appointmentId);
       if (!row) {
         v(
           'lost_ack',
@@ -113,7 +124,7 @@ export async function checkAll(
         );
         continue;
       }
-      const e = audit.all(a.appointmentId, a.key) as AuditRow[];
+      const e = await audit(a.appointmentId, a.key);
       if (e.length === 0 || !e.some((x) => x.action === AUDIT_ACTION[a.kind]))
         v(
           'unaudited_ack',
@@ -134,7 +145,7 @@ export async function checkAll(
     }
     // where the last acknowledged change is also the last change, the row says what the client was told
     for (const a of latest.values()) {
-      const row = appt.get(a.appointmentId) as ApptRow | undefined;
+      const row = await appt(a.appointmentId);
       if (!row || row.version !== a.version) continue;
       if (row.status !== a.status || row.start_at !== Date.parse(a.start))
         v(
@@ -154,13 +165,12 @@ export interface OutboxState {
   dead: number;
 }
 
-export async function outboxState(dataDir: string): Promise<OutboxState> {
-  const db = await openDb(join(dataDir, 'appt.db'), { readonly: true });
+export async function outboxState(target: DbTarget): Promise<OutboxState> {
+  const db = await openTarget(target);
   try {
-    const rows = sqliteOf(db).prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as {
-      status: string;
-      n: number;
-    }[];
+    const rows = await db.all<{ status: string; n: number }>(
+      'SELECT status, COUNT(*) AS n FROM outbox GROUP BY status',
+    );
     const s: OutboxState = { pending: 0, done: 0, dead: 0 };
     for (const r of rows) if (r.status in s) s[r.status as keyof OutboxState] = r.n;
     return s;
@@ -175,16 +185,16 @@ export async function outboxState(dataDir: string): Promise<OutboxState> {
  * unless `require` is set.
  */
 export async function drainOutbox(
-  dataDir: string,
+  target: DbTarget,
   ledger: Ledger,
   o: { seconds: number; require: boolean },
 ): Promise<OutboxState> {
   const until = Date.now() + o.seconds * 1000;
-  let s = await outboxState(dataDir);
+  let s = await outboxState(target);
   while (s.pending > 0 && Date.now() < until) {
     if (!o.require && s.done === 0 && s.dead === 0 && Date.now() > until - o.seconds * 1000 + 15_000) break;
     await sleep(1000);
-    s = await outboxState(dataDir);
+    s = await outboxState(target);
   }
   const dispatcher = o.require || s.done > 0 || s.dead > 0;
   if (!dispatcher) {

@@ -18,6 +18,10 @@ export interface SoakOptions {
   think: [number, number];
   subscribers: number;
   rateLimitUser?: number;
+  /** run the server on PostgreSQL (a database of its own: the soak writes into it) */
+  databaseUrl?: string;
+  /** appt serve --workers N (PostgreSQL) */
+  workers?: number;
   /** --help: print USAGE and exit */
   help?: boolean;
   log?: (line: string) => void;
@@ -36,6 +40,8 @@ export const USAGE = `usage: npm run soak -- --duration <seconds> --kills <n> [o
   --think <ms>-<ms>    pause between a client's actions (default 200-1200)
   --subscribers <n>    pusher-js subscribers (default 5)
   --rate-limit-user <n>  APPT_RATE_LIMIT_USER for the server (default: server default)
+  --database-url <url> run the server on this PostgreSQL database (give it an empty one)
+  --workers <n>        appt serve --workers <n> (PostgreSQL only); kills hit random workers and the whole server
 `;
 
 function num(v: string | undefined, name: string, min: number, max: number): number {
@@ -120,6 +126,15 @@ export function parseSoakArgs(argv: string[]): SoakOptions {
         break;
       case '--rate-limit-user':
         o.rateLimitUser = num(v, 'rate-limit-user', 0, 1_000_000);
+        i++;
+        break;
+      case '--database-url':
+        if (!v || !/^postgres(ql)?:\/\//.test(v)) throw new Error('--database-url needs a postgres:// URL');
+        o.databaseUrl = v;
+        i++;
+        break;
+      case '--workers':
+        o.workers = num(v, 'workers', 1, 16);
         i++;
         break;
       case '--help':

@@ -128,7 +128,7 @@ describe('the invariant checker catches broken promises', () => {
       end: booked.json.end,
       at: 0,
     });
-    expect(await checkAll(server, dataDir, clean, 'clean')).toBe(0);
+    expect(await checkAll(server, { dataDir }, clean, 'clean')).toBe(0);
 
     // a second active appointment 15 minutes into the first one: what a broken overlap check would let through
     const db = await openDb(join(dataDir, 'appt.db'));
@@ -180,7 +180,7 @@ describe('the invariant checker catches broken promises', () => {
       end: booked.json.end,
       at: 0,
     });
-    const n = await checkAll(server, dataDir, l, 'broken');
+    const n = await checkAll(server, { dataDir }, l, 'broken');
     const kinds = l.violations.map((v) => v.kind);
     expect(kinds).toContain('overlap');
     expect(kinds).toContain('server check overlap');

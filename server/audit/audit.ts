@@ -260,85 +260,97 @@ interface Head {
  * each chain against its anchored head. An edited entry breaks its own hash, a removed or
  * reordered one breaks the link of the entry after it, and a removed tail (the newest
  * entries) leaves the chain shorter than its head, or ending on another hash.
+ *
+ * It runs while the server writes, without a snapshot: the heads are read first, so every
+ * head read names entries committed before the entries are read (a head and its entry
+ * commit together) — a chain may have grown since, never shrunk. A chain with no head then
+ * is looked up again afterwards: it may simply be new.
  */
 export async function verifyAudit(db: Db, subject?: string): Promise<VerifyResult> {
+  const readHeads = async () =>
+    new Map(
+      (subject
+        ? await stmt<Head>(db, 'SELECT * FROM audit_heads WHERE subject = ?').all(subject)
+        : await stmt<Head>(db, 'SELECT * FROM audit_heads').all()
+      ).map((h) => [h.subject, h]),
+    );
+  const heads = await readHeads();
   const rows = subject
     ? await stmt<Row>(db, 'SELECT * FROM audit_entries WHERE subject = ? ORDER BY seq').all(subject)
     : await stmt<Row>(db, 'SELECT * FROM audit_entries ORDER BY subject, seq').all();
-  const heads = new Map(
-    (subject
-      ? await stmt<Head>(db, 'SELECT * FROM audit_heads WHERE subject = ?').all(subject)
-      : await stmt<Head>(db, 'SELECT * FROM audit_heads').all()
-    ).map((h) => [h.subject, h]),
-  );
-  const tails = new Map<string, { hash: string; count: number; lastId: string }>();
+  const chains = new Map<string, { hash: string; count: number; lastId: string; hashes: string[] }>();
   let entries = 0;
+  const bad = (r: VerifyResult) => ({ ...r, chains: chains.size });
   for (const r of rows) {
     entries++;
-    const t = tails.get(r.subject);
-    const prev = t?.hash ?? GENESIS;
+    const c = chains.get(r.subject);
+    const prev = c?.hash ?? GENESIS;
     const { seq: _s, hash, prev_hash, ...content } = r;
     if (prev_hash !== prev)
-      return {
+      return bad({
         ok: false,
         entries,
-        chains: tails.size,
+        chains: 0,
         firstBadId: r.id,
         subject: r.subject,
         problem: 'link',
         detail: `entry ${r.id} of ${r.subject} does not follow the entry before it (one was removed or reordered)`,
-      };
+      });
     if (digest(prev, content) !== hash)
-      return {
+      return bad({
         ok: false,
         entries,
-        chains: tails.size,
+        chains: 0,
         firstBadId: r.id,
         subject: r.subject,
         problem: 'hash',
         detail: `entry ${r.id} of ${r.subject} was changed after it was written`,
-      };
-    tails.set(r.subject, { hash, count: (t?.count ?? 0) + 1, lastId: r.id });
+      });
+    if (c) {
+      c.hash = hash;
+      c.count++;
+      c.lastId = r.id;
+      c.hashes.push(hash);
+    } else chains.set(r.subject, { hash, count: 1, lastId: r.id, hashes: [hash] });
   }
-  for (const [s, t] of tails) {
-    const h = heads.get(s);
-    if (!h)
-      return {
+  for (const [s, h] of heads) {
+    const c = chains.get(s);
+    if (!c || c.count < h.entries)
+      return bad({
         ok: false,
         entries,
-        chains: tails.size,
-        subject: s,
-        problem: 'unanchored',
-        detail: `chain ${s} has ${t.count} entries but no anchored head`,
-      };
-    if (h.entries !== t.count || h.last_hash !== t.hash)
-      return {
-        ok: false,
-        entries,
-        chains: tails.size,
-        subject: s,
-        ...(h.entries > t.count
-          ? {
-              problem: 'truncated' as const,
-              detail: `chain ${s} ends after ${t.count} entries (at ${t.lastId}) but its head records ${h.entries}: the newest ${h.entries - t.count} were removed`,
-            }
-          : {
-              problem: 'unanchored' as const,
-              detail: `chain ${s} has ${t.count} entries ending at ${t.lastId}, but its head records ${h.entries} ending on another hash`,
-            }),
-      };
-  }
-  for (const [s, h] of heads)
-    if (!tails.has(s))
-      return {
-        ok: false,
-        entries,
-        chains: tails.size,
+        chains: 0,
         subject: s,
         problem: 'truncated',
-        detail: `chain ${s} has no entries but its head records ${h.entries}: all were removed`,
-      };
-  return { ok: true, entries, chains: tails.size };
+        detail: c
+          ? `chain ${s} ends after ${c.count} entries (at ${c.lastId}) but its head records ${h.entries}: the newest ${h.entries - c.count} were removed`
+          : `chain ${s} has no entries but its head records ${h.entries}: all were removed`,
+      });
+    if (c.hashes[h.entries - 1] !== h.last_hash)
+      return bad({
+        ok: false,
+        entries,
+        chains: 0,
+        subject: s,
+        problem: 'unanchored',
+        detail: `entry ${h.entries} of chain ${s} is not the one its head records (the chain was rewritten)`,
+      });
+  }
+  const headless = [...chains.keys()].filter((s) => !heads.has(s));
+  if (headless.length) {
+    const later = await readHeads();
+    const s = headless.find((x) => !later.has(x));
+    if (s)
+      return bad({
+        ok: false,
+        entries,
+        chains: 0,
+        subject: s,
+        problem: 'unanchored',
+        detail: `chain ${s} has ${chains.get(s)!.count} entries but no anchored head`,
+      });
+  }
+  return { ok: true, entries, chains: chains.size };
 }
 
 export { isoOrNull };

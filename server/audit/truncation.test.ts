@@ -85,6 +85,38 @@ describe('12.9 audit truncation is detected', () => {
     expect(check.problems).toContainEqual(expect.objectContaining({ kind: 'audit_chain', id }));
   });
 
+  it('verifying while the server writes never reports a false truncation (no snapshot needed)', async () => {
+    const slots = (await slotsOf(h, '2030-01-21')).timeslots;
+    const existing = await bookVia(h, slots[0].id);
+    // a database whose first audit read is followed, before the next read, by commits
+    // elsewhere: a new appointment (a new chain) and a cancel (an existing chain grows)
+    const real = h.ctx.db;
+    let between: (() => Promise<unknown>) | null = async () => {
+      await bookVia(h, slots[2].id);
+      await h.app.inject({
+        method: 'POST',
+        url: `/appointments/${existing.id}/cancel`,
+        headers: auth(h.tokens.staff, { 'idempotency-key': 'between' }),
+        payload: {},
+      });
+    };
+    const racing = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop !== 'all') return Reflect.get(target, prop, receiver);
+        return async (sql: string, params?: never) => {
+          const rows = await target.all(sql, params);
+          const run = between;
+          between = null;
+          if (run) await run();
+          return rows;
+        };
+      },
+    });
+    expect(await verifyAudit(racing)).toMatchObject({ ok: true });
+    expect(between).toBeNull(); // the writes did land between the reads
+    expect(await verifyAudit(real)).toMatchObject({ ok: true, chains: 3 });
+  });
+
   it('a chain removed whole is detected by its head', async () => {
     const id = await threeEntries();
     removeTail(sqliteOf(h.ctx.db), id, 3);

@@ -30,8 +30,9 @@ describe.skipIf(!present)('11.5 realtime across processes (PostgreSQL LISTEN/NOT
     copyFileSync(join(a.dataDir, 'admin.token'), join(bDir, 'admin.token'));
     b = await startServerProcess({ env, dataDir: bDir });
     cat = await seedCatalog(a.url, a.adminToken);
-    userToken = (await api(a.url, a.adminToken, 'POST', '/admin/tokens', { name: 'c', role: 'user', userId: cat.userId }))
-      .json.token;
+    userToken = (
+      await api(a.url, a.adminToken, 'POST', '/admin/tokens', { name: 'c', role: 'user', userId: cat.userId })
+    ).json.token;
   }, 120_000);
   afterAll(async () => {
     await a?.stop();
@@ -71,7 +72,8 @@ describe.skipIf(!present)('11.5 realtime across processes (PostgreSQL LISTEN/NOT
       });
       expect(hold.status).toBe(201);
       const seen = await staffOnB.next(
-        (e) => e.event === 'timeslot.updated' && (e.data as { timeslotId: string }).timeslotId === slots[2].id,
+        (e) =>
+          e.event === 'timeslot.updated' && (e.data as { timeslotId: string }).timeslotId === slots[2].id,
         10_000,
       );
       const lag = Date.now() - t0;
