@@ -142,9 +142,11 @@ export async function listUserAppointments(
 ): Promise<AppointmentPage> {
   const c = cursor ? decodeCursor(cursor) : undefined;
   if (filter === 'upcoming') {
-    // `+a.status` keeps the planner on (user_id, start_at): with ANALYZE statistics it would
-    // otherwise pick the partial active-slot index and scan every provider's upcoming rows.
-    const sql = `${SELECT_APPT} WHERE a.user_id = ? AND +a.status IN ('upcoming','confirmed','rescheduled') AND a.start_at > ?
+    // SQLite: `+a.status` keeps the planner on (user_id, start_at): with ANALYZE statistics it
+    // would otherwise pick the partial active-slot index and scan every provider's upcoming
+    // rows. PostgreSQL has no such hint (and no unary + on text); its planner needs none.
+    const status = db.dialect === 'sqlite' ? '+a.status' : 'a.status';
+    const sql = `${SELECT_APPT} WHERE a.user_id = ? AND ${status} IN ('upcoming','confirmed','rescheduled') AND a.start_at > ?
       ${c ? 'AND (a.start_at > ? OR (a.start_at = ? AND a.id > ?))' : ''} ORDER BY a.start_at, a.id LIMIT ?`;
     const args = c ? [userId, now, c.start, c.start, c.id, limit + 1] : [userId, now, limit + 1];
     return page(await stmt<AppointmentRow>(db, sql).all(...args), limit);
