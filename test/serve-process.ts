@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN } from './server-process.js';
@@ -71,7 +71,10 @@ export async function serve(
     child,
     url: m[1],
     dataDir,
-    adminToken: readFileSync(join(dataDir, 'admin.token'), 'utf8').trim(),
+    // only the first process on an empty database writes one
+    adminToken: existsSync(join(dataDir, 'admin.token'))
+      ? readFileSync(join(dataDir, 'admin.token'), 'utf8').trim()
+      : '',
     stderr: () => err,
     logs: () =>
       out
