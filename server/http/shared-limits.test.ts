@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
-import { createContext } from '../context.js';
+import { Bus, createContext, type DomainEvent } from '../context.js';
 import { openPg } from '../db/open.js';
 import type { Db } from '../db/port.js';
 import { jobDeps } from '../jobs/testing.js';
 import { oncePerInterval } from '../jobs/periodic.js';
-import { auth, type Harness, makeHarness } from '../testing/harness.js';
+import { write } from '../outbox/write.js';
+import { sweepExpired } from '../reservations/reservations.js';
+import { auth, type Harness, holdVia, makeHarness, slotsOf } from '../testing/harness.js';
 import { freshPgDatabase, requirePg } from '../testing/pg.js';
 
 /**
@@ -112,5 +114,23 @@ describe.skipIf(!present)('limits shared by two instances on one PostgreSQL data
     // a later tick in the same interval (another process) is skipped too
     expect(await job(deps[1], signal)).toMatchObject({ skipped: expect.any(String) });
     expect(runs).toBe(1);
+  });
+
+  it('two hold sweepers at once expire a lapsed hold once (one reservation.expired event each)', async () => {
+    const expired: DomainEvent[] = [];
+    const buses = [new Bus(), new Bus()];
+    for (const bus of buses) bus.subscribe((e) => e.topic === 'reservation.expired' && expired.push(e));
+    const ctxs = [
+      { db: h.ctx.db, clock: h.clock, bus: buses[0] },
+      { db: secondDb, clock: h.clock, bus: buses[1] },
+    ];
+    // a few rounds: the sweepers collide only when both read the hold before either commits
+    const slots = (await slotsOf(h, '2030-01-22')).timeslots;
+    for (let round = 0; round < 4; round++) {
+      expect((await holdVia(h, { timeslotId: slots[round].id, userId: h.ids.alice })).statusCode).toBe(201);
+      h.clock.advance(91_000);
+      await Promise.all(ctxs.map((c) => write(c, async (w) => await sweepExpired(w.db, w))));
+      expect(expired).toHaveLength(round + 1);
+    }
   });
 });
