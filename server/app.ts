@@ -43,6 +43,9 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimit,
+    // behind a load balancer (docs/deploy.md): req.ip from X-Forwarded-For of trusted hops only
+    // (a hop count is accepted at run time; the overload used here types only string/boolean)
+    trustProxy: ctx.config.trustProxy as boolean | string,
     // the request id is always the server's own: a client's X-Request-Id is kept beside it
     // (clientRequestIdOf, in the log line and the audit entry), never trusted in its place
     genReqId: () => newId(),

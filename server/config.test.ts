@@ -56,4 +56,24 @@ describe('config', () => {
     expect(JSON.stringify(m)).not.toContain('supersecretvalue');
     expect(m.smtpUrl).toBe('smtp://***@mail:25');
   });
+
+  it('APPT_WORKERS above 1 needs PostgreSQL; APPT_TRUST_PROXY takes true, a hop count or proxy addresses', () => {
+    expect(loadConfig({ dataDir: dir }, {}).workers).toBe(1);
+    expect(() => loadConfig({ dataDir: dir }, { APPT_WORKERS: '2' })).toThrow(
+      /APPT_WORKERS: 2 workers need PostgreSQL/,
+    );
+    expect(
+      loadConfig({ dataDir: dir }, { APPT_WORKERS: '4', APPT_DATABASE_URL: 'postgres://db/appt' }).workers,
+    ).toBe(4);
+    expect(() => loadConfig({ dataDir: dir }, { APPT_WORKERS: '0' })).toThrow(/APPT_WORKERS/);
+    expect(loadConfig({ dataDir: dir }, {}).trustProxy).toBe(false);
+    expect(loadConfig({ dataDir: dir }, { APPT_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ dataDir: dir }, { APPT_TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ dataDir: dir }, { APPT_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' }).trustProxy).toBe(
+      '127.0.0.1,10.0.0.0/8',
+    );
+    expect(() => loadConfig({ dataDir: dir }, { APPT_TRUST_PROXY: 'nginx.local' })).toThrow(
+      /APPT_TRUST_PROXY/,
+    );
+  });
 });

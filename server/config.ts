@@ -32,6 +32,13 @@ export interface Config {
   demo: boolean;
   jobs: boolean;
   bodyLimit: number;
+  /** `appt serve --workers N` (APPT_WORKERS): server processes under node:cluster; above 1 needs PostgreSQL */
+  workers: number;
+  /**
+   * Fastify `trustProxy` (APPT_TRUST_PROXY): whose X-Forwarded-For to believe for the client's
+   * address (the failed-auth brake keys on it). false (default): the peer's own address.
+   */
+  trustProxy: boolean | number | string;
   /**
    * The secrets that were not configured and came from <data-dir>/secrets.json. On
    * PostgreSQL every process adopts the first process's instead (server/ops/secrets.ts), so
@@ -60,6 +67,8 @@ export const ENV_KEYS = {
   maxHoldsPerUser: 'APPT_MAX_HOLDS_PER_USER',
   corsOrigins: 'APPT_CORS_ORIGINS',
   logLevel: 'APPT_LOG_LEVEL',
+  workers: 'APPT_WORKERS',
+  trustProxy: 'APPT_TRUST_PROXY',
 } as const satisfies Partial<Record<keyof Config, string>>;
 
 export class ConfigError extends Error {
@@ -211,6 +220,8 @@ export function loadConfig(
     demo: Boolean(merged.demo ?? false),
     jobs: merged.jobs === undefined ? true : Boolean(merged.jobs),
     bodyLimit: int('bodyLimit', merged.bodyLimit ?? 256 * 1024, 1024, 64 * 1024 * 1024),
+    workers: workers(merged.workers, merged.databaseUrl),
+    trustProxy: trustProxy(merged.trustProxy),
     ...(gen
       ? { generatedSecrets: GENERATED.filter((k) => merged[k] === undefined || merged[k] === null) }
       : {}),
@@ -218,6 +229,42 @@ export function loadConfig(
 }
 
 const GENERATED: (keyof GeneratedSecrets)[] = ['webhookSecret', 'pusherAppId', 'pusherKey', 'pusherSecret'];
+
+/**
+ * More than one server process shares one database: SQLite's single writer (and its
+ * in-process transaction queue) holds only inside one process, so that needs PostgreSQL.
+ */
+function workers(v: unknown, databaseUrl: unknown): number {
+  const n = int(ENV_KEYS.workers, v ?? 1, 1, 64);
+  if (n > 1 && !databaseUrl)
+    throw new ConfigError(
+      ENV_KEYS.workers,
+      `${n} workers need PostgreSQL (APPT_DATABASE_URL / --database-url): SQLite allows one server process per database`,
+    );
+  return n;
+}
+
+/**
+ * `APPT_TRUST_PROXY`: unset/false = trust no proxy; true = trust every hop (only when the
+ * server is reachable through the proxy alone); a number = that many hops; otherwise a
+ * comma list of addresses/CIDRs of the proxies (`127.0.0.1,10.0.0.0/8`).
+ */
+function trustProxy(v: unknown): boolean | number | string {
+  if (v === undefined || v === '' || v === false || v === 'false') return false;
+  if (v === true || v === 'true') return true;
+  if (typeof v === 'number' || /^\d+$/.test(String(v).trim())) return int(ENV_KEYS.trustProxy, v, 1, 100);
+  const list = String(v)
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  for (const a of list)
+    if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(a) && !['loopback', 'linklocal', 'uniquelocal'].includes(a))
+      throw new ConfigError(
+        ENV_KEYS.trustProxy,
+        `expected true, a hop count or a comma list of proxy addresses/CIDRs, got ${JSON.stringify(a)}`,
+      );
+  return list.join(',');
+}
 
 /** A config for tests: in-memory database, no jobs, quiet logs, short TTL unless given. */
 export function testConfig(over: Partial<Config> = {}): Config {

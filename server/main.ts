@@ -45,6 +45,11 @@ export interface StartOptions {
   say?: (line: string) => void;
   /** a context built elsewhere (tests) */
   ctx?: AppContext;
+  /**
+   * A worker of `appt serve --workers N` (server/cluster.ts): the primary holds the
+   * data-dir lock and has already created the admin token and seeded the demo.
+   */
+  clusterWorker?: boolean;
 }
 
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
@@ -54,28 +59,28 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   // files are private (0700 / 0600) and one server owns a data directory: a second one
   // would run a second sweeper and job runner on the same file
   privatizeDataDir(config.dataDir);
-  const unlock = config.dbPath === ':memory:' ? () => {} : lockDataDir(config.dataDir);
+  const unlock = config.dbPath === ':memory:' || opts.clusterWorker ? () => {} : lockDataDir(config.dataDir);
   try {
-    return await start(config, ctx, say, unlock);
+    if (!opts.clusterWorker) await prepareData(ctx, say);
+    return await start(config, ctx, unlock);
   } catch (e) {
     unlock();
     throw e;
   }
 }
 
-async function start(
-  config: Config,
-  ctx: AppContext,
-  say: (line: string) => void,
-  unlock: () => void,
-): Promise<RunningServer> {
-  const adminTokenFile = await ensureAdminToken(ctx.db, config.dataDir, ctx.clock.now());
+/** Once per database, before serving: the first admin token, and the demo data when asked. */
+export async function prepareData(ctx: AppContext, say: (line: string) => void): Promise<void> {
+  const adminTokenFile = await ensureAdminToken(ctx.db, ctx.config.dataDir, ctx.clock.now());
   if (adminTokenFile) say(`created an admin token in ${adminTokenFile} (mode 0600)`);
-  if (config.demo && (await isEmpty(ctx))) {
+  if (ctx.config.demo && (await isEmpty(ctx))) {
     say('seeding demo data…');
     const r = await seedDemo(ctx);
     say(`demo data: ${r.providers} providers, ${r.users} customers, ${r.appointments} appointments`);
   }
+}
+
+async function start(config: Config, ctx: AppContext, unlock: () => void): Promise<RunningServer> {
   const jobs = config.jobs ? await startJobs(ctx) : { running: () => false, stop: async () => {} };
   const app = await buildApp(ctx, { jobsRunning: () => jobs.running() });
   // Slow or stuck clients cannot hold a connection forever; idle keep-alive sockets go

@@ -8,8 +8,36 @@ function dataDirOf(io: IO, o: DataDirFlags): string {
   return resolve(o.dataDir ?? io.env.APPT_DATA_DIR ?? './data');
 }
 
+/**
+ * backup and restore copy the SQLite file; on PostgreSQL (APPT_DATABASE_URL, in the
+ * environment or <data-dir>/appt.json) they refuse with one line naming the tools that do
+ * it whole, rather than copy a file that is not the database.
+ */
+async function refuseOnPostgres(io: IO, dir: string, what: 'backup' | 'restore'): Promise<void> {
+  const { loadConfig, ConfigError } = await import('../../server/config.js');
+  let url: string | undefined;
+  try {
+    url = loadConfig({ dataDir: dir }, io.env).databaseUrl;
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliError(e.message, EXIT.usage);
+    throw e;
+  }
+  if (!url) return;
+  // the URL as given, less its password (pg_dump takes that from PGPASSWORD or ~/.pgpass)
+  const u = new URL(url);
+  u.password = '';
+  const shown = u.toString();
+  throw new CliError(
+    what === 'backup'
+      ? `appt admin backup copies the SQLite file; this server runs on PostgreSQL (APPT_DATABASE_URL): use pg_dump -Fc -f appt.dump '${shown}'`
+      : `appt admin restore replaces the SQLite file; this server runs on PostgreSQL (APPT_DATABASE_URL): stop the servers, then use pg_restore --clean --if-exists -d '${shown}' appt.dump`,
+    EXIT.usage,
+  );
+}
+
 export async function runBackup(io: IO, o: DataDirFlags & { to: string }): Promise<void> {
   const dir = dataDirOf(io, o);
+  await refuseOnPostgres(io, dir, 'backup');
   try {
     const r = await backupDataDir(dir, o.to);
     if (o.json) io.out(`${JSON.stringify(r)}\n`);
@@ -25,6 +53,7 @@ export async function runBackup(io: IO, o: DataDirFlags & { to: string }): Promi
 
 export async function runRestore(io: IO, o: DataDirFlags & { from: string; yes?: boolean }): Promise<void> {
   const dir = dataDirOf(io, o);
+  await refuseOnPostgres(io, dir, 'restore');
   if (!o.yes) {
     if (!io.stdinTTY)
       throw new CliError('restore replaces the database; pass --yes (no TTY to ask on)', EXIT.usage);

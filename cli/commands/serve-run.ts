@@ -12,6 +12,7 @@ export interface ServeFlags {
   logLevel?: string;
   reservationTtl?: string;
   jobs?: boolean;
+  workers?: string;
   printConfig?: boolean;
   json?: boolean;
 }
@@ -28,6 +29,7 @@ export function serveFlags(o: ServeFlags) {
       ? { reservationTtlSeconds: o.reservationTtl as unknown as number }
       : {}),
     ...(o.jobs === false ? { jobs: false } : {}),
+    ...(o.workers !== undefined ? { workers: o.workers as unknown as number } : {}),
   };
 }
 
@@ -51,6 +53,11 @@ export async function runServe(io: IO, o: ServeFlags): Promise<void> {
   const logger = await makeLogger(config.logLevel, {
     pretty: io.isTTY && !o.json && config.logLevel !== 'silent',
   });
+  if (config.workers > 1) {
+    const { serveCluster } = await import('./serve-cluster.js');
+    await serveCluster(io, config, logger, io.isTTY && !o.json && config.logLevel !== 'silent');
+    return;
+  }
   const srv = await startServer({
     ctx: await createContext(config, { logger }),
     say: (l) => io.err(`${l}\n`),

@@ -23,6 +23,10 @@ export function register(program: Command, io: IO): void {
       '--reservation-ttl <seconds>',
       'hold TTL in seconds (env APPT_RESERVATION_TTL_SECONDS, default 90)',
     )
+    .option(
+      '--workers <n>',
+      'server processes on one port (node:cluster; env APPT_WORKERS, default 1; above 1 needs PostgreSQL)',
+    )
     .option('--no-jobs', 'do not run background jobs in this process')
     .option('--print-config', 'print the effective configuration (secrets masked) and exit')
     .option(
@@ -42,7 +46,8 @@ Examples:
   appt serve --demo                  # demo data in ./data, http://127.0.0.1:7400
   appt serve --port 0 --data-dir /tmp/appt
   APPT_SMTP_URL=smtp://127.0.0.1:2525 appt serve
-  APPT_DATABASE_URL=postgres://appt@127.0.0.1/appt appt serve --port 7400`,
+  APPT_DATABASE_URL=postgres://appt@127.0.0.1/appt appt serve --port 7400
+  APPT_DATABASE_URL=postgres://appt@127.0.0.1/appt appt serve --workers 4`,
     )
     .action(async (o) => {
       const { runServe } = await import('./serve-run.js');

@@ -5,6 +5,7 @@ import type { Role } from '../../shared/schemas.js';
 import type { Actor, Channel } from '../audit/audit.js';
 import { actorOf, authenticate, type Principal } from '../auth/tokens.js';
 import type { AppContext } from '../context.js';
+import { authBrake } from './shared-limits.js';
 
 /** Route access: 'open' (no token), 'signed' (webhook signature, checked by the route), or roles. */
 export type Access = 'open' | 'signed' | 'any' | Role[];
@@ -20,31 +21,6 @@ declare module 'fastify' {
 }
 
 const CHANNELS: Channel[] = ['api', 'cli', 'tui', 'bulk'];
-
-/** Failed authentications are limited per IP (a token guessing brake). */
-class FailureWindow {
-  private readonly hits = new Map<string, { n: number; reset: number }>();
-  constructor(
-    private readonly max: number,
-    private readonly now: () => number,
-  ) {}
-  hit(ip: string): number {
-    const t = this.now();
-    if (this.hits.size > 10_000) for (const [k, v] of this.hits) if (v.reset <= t) this.hits.delete(k);
-    const h = this.hits.get(ip);
-    if (!h || h.reset <= t) {
-      this.hits.set(ip, { n: 1, reset: t + 60_000 });
-      return 1;
-    }
-    return ++h.n;
-  }
-  blocked(ip: string): number | null {
-    if (this.max === 0) return null;
-    const h = this.hits.get(ip);
-    const t = this.now();
-    return h && h.reset > t && h.n >= this.max ? Math.ceil((h.reset - t) / 1000) : null;
-  }
-}
 
 /** The X-Request-Id a client sent, when it is a plausible id (word characters, dots, dashes; ≤ 64). */
 export function clientRequestIdOf(req: FastifyRequest): string | undefined {
@@ -65,7 +41,9 @@ export function bearer(req: FastifyRequest): string | null {
  */
 export const authPlugin = fp(async (app: FastifyInstance, opts: { ctx: AppContext }) => {
   const { ctx } = opts;
-  const failures = new FailureWindow(ctx.config.rateLimitAuthFailures, () => Date.now());
+  // failed authentications are limited per address (a token guessing brake), across
+  // processes on PostgreSQL
+  const brake = authBrake(ctx);
   app.decorateRequest('principal', null);
   app.decorateRequest('actor', null as unknown as Actor);
   app.addHook('onRequest', async (req) => {
@@ -77,12 +55,11 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { ctx: AppContex
       // The brake slows down guessing from one address, and only guessing: a request whose
       // token is valid is never refused for other requests' failures (behind a proxy every
       // client shares one address).
-      const blockedFor = failures.blocked(req.ip);
+      const blockedFor = await brake.failed(req.ip);
       if (blockedFor !== null)
         throw new AppError('rate_limited', 'too many failed authentications from this address', {
           retryAfter: blockedFor,
         });
-      failures.hit(req.ip);
       throw new AppError(
         'unauthorized',
         token ? 'token is unknown, revoked or expired' : 'send Authorization: Bearer <token>',

@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../shared/errors.js';
 import type { AppContext } from '../context.js';
+import { pgRateLimitStore } from './shared-limits.js';
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
@@ -18,8 +19,9 @@ export function mutationLimit(ctx: AppContext, req: FastifyRequest): number {
 }
 
 /**
- * Per-token limits on mutations (DESIGN §3), one-minute windows kept in this process by
- * @fastify/rate-limit: `user` tokens get APPT_RATE_LIMIT_USER a minute, staff and admin
+ * Per-token limits on mutations (DESIGN §3), one-minute windows kept by @fastify/rate-limit
+ * (in this process on SQLite; on PostgreSQL in a table every process shares, so the limit
+ * holds for the cluster): `user` tokens get APPT_RATE_LIMIT_USER a minute, staff and admin
  * APPT_RATE_LIMIT_STAFF (60,000 by default, so bulk runs are not throttled); 0 = off.
  * Reads, open and signed routes are not limited here (failed authentications are braked
  * per IP in the auth hook). The key is the token id, so one noisy token never slows down
@@ -39,6 +41,8 @@ export function installRateLimits(app: FastifyInstance, ctx: AppContext): void {
     timeWindow: 60_000,
     // tokens seen within one window; an evicted token starts a fresh window
     cache: 20_000,
+    // on PostgreSQL the budget is the cluster's, counted in the database (shared-limits.ts)
+    ...(ctx.db.dialect === 'pg' ? { store: pgRateLimitStore(ctx.db) } : {}),
     keyGenerator: (req) => `token:${req.principal?.tokenId ?? req.ip}`,
     allowList: (req) => mutationLimit(ctx, req) === 0,
     max: (req) => mutationLimit(ctx, req),

@@ -3,6 +3,7 @@ import { exportIcs } from '../calendar/feed.js';
 import { dispatchOutbox, queueReminders } from '../notifications/dispatch.js';
 import { closeTransports, sendDue, transportsFrom } from '../notifications/send.js';
 import type { JobDeps } from '../notifications/types.js';
+import { oncePerInterval } from './periodic.js';
 import { prune } from './prune.js';
 
 /** Messages in flight at once per sender: also the most a crash can duplicate. */
@@ -66,9 +67,25 @@ export const JOBS: JobDef[] = [
     idleMs: 1_000,
     open: (d) => ({ step: async () => (await syncCalendars(d)).claimed, close() {} }),
   },
-  { kind: 'tick', name: 'reminders', intervalMs: 60_000, run: async (d) => await queueReminders(d) },
-  { kind: 'tick', name: 'ics-export', intervalMs: 5 * 60_000, run: async (d) => await exportIcs(d) },
-  { kind: 'tick', name: 'prune', intervalMs: 60 * 60_000, run: async (d) => await prune(d) },
+  // periodic: once per interval across processes (oncePerInterval; SQLite just runs them)
+  {
+    kind: 'tick',
+    name: 'reminders',
+    intervalMs: 60_000,
+    run: oncePerInterval('reminders', 60_000, async (d) => await queueReminders(d)),
+  },
+  {
+    kind: 'tick',
+    name: 'ics-export',
+    intervalMs: 5 * 60_000,
+    run: oncePerInterval('ics-export', 5 * 60_000, async (d) => await exportIcs(d)),
+  },
+  {
+    kind: 'tick',
+    name: 'prune',
+    intervalMs: 60 * 60_000,
+    run: oncePerInterval('prune', 60 * 60_000, async (d) => await prune(d)),
+  },
 ];
 
 export function jobNamed(name: string): JobDef {

@@ -1,4 +1,5 @@
 import { stmt } from '../db/open.js';
+import { pruneCounters } from '../db/pg-counters.js';
 import { pruneIdempotency } from '../idempotency/idempotency.js';
 import type { JobDeps } from '../notifications/types.js';
 import { pruneSignatures } from '../webhooks/signature.js';
@@ -18,14 +19,16 @@ export async function pruneOutbox(
   ).changes;
 }
 
-/** The pruning job: expired idempotency keys, old outbox events, old webhook signatures. */
+/** The pruning job: expired idempotency keys, old outbox events, old webhook signatures, dead rate-limit windows. */
 export async function prune(
   deps: JobDeps,
-): Promise<{ idempotency: number; outbox: number; signatures: number }> {
+): Promise<{ idempotency: number; outbox: number; signatures: number; rateLimits: number }> {
   const now = deps.clock.now();
   return {
     idempotency: await pruneIdempotency(deps.db, now),
     outbox: await pruneOutbox(deps),
     signatures: await pruneSignatures(deps.db, now),
+    // PostgreSQL keeps the shared rate-limit counters in a table; SQLite's live in the process
+    rateLimits: deps.db.dialect === 'pg' ? await pruneCounters(deps.db) : 0,
   };
 }

@@ -48,10 +48,12 @@ export function emitSlotChange(
 
 /** Ends a lapsed hold and announces the freed time (realtime) and the expiry (metrics). */
 async function markExpired(db: Db, w: WriteScope, r: ReservationRow): Promise<void> {
-  await stmt(db, "UPDATE reservations SET status = 'expired', ended_at = ? WHERE token = ?").run(
-    r.expires_at,
-    r.token,
-  );
+  // conditional: sweepers in several processes (or a booking consuming it) may get there first
+  const { changes } = await stmt(
+    db,
+    "UPDATE reservations SET status = 'expired', ended_at = ? WHERE token = ? AND status = 'active'",
+  ).run(r.expires_at, r.token);
+  if (changes === 0) return;
   emitSlotChange(w, r.provider_id, r.block_start, r.block_end, { reason: 'expired' });
   w.emit(
     'reservation.expired',
