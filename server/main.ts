@@ -28,6 +28,18 @@ export function dataDirSecrets(dataDir: string): GeneratedSecrets {
   return s;
 }
 
+/**
+ * The secrets as `--print-config` shows them: read from <data-dir>/secrets.json when it
+ * exists, never created — printing the configuration writes nothing and changes no mode
+ * (`--data-dir /tmp` must not make /tmp private).
+ */
+export function existingSecrets(dataDir: string): GeneratedSecrets {
+  const file = join(dataDir, 'secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as GeneratedSecrets;
+  const later = '(generated at first start)';
+  return { webhookSecret: later, pusherAppId: later, pusherKey: later, pusherSecret: later };
+}
+
 export interface RunningServer {
   app: FastifyInstance;
   ctx: AppContext;

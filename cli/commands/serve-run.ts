@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, maskedConfig } from '../../server/config.js';
-import { dataDirSecrets, startServer } from '../../server/main.js';
+import { dataDirSecrets, existingSecrets, startServer } from '../../server/main.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { IO } from '../io.js';
 
@@ -36,7 +36,7 @@ export function serveFlags(o: ServeFlags) {
 export async function runServe(io: IO, o: ServeFlags): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig(serveFlags(o), io.env, dataDirSecrets);
+    config = loadConfig(serveFlags(o), io.env, o.printConfig ? existingSecrets : dataDirSecrets);
   } catch (e) {
     if (e instanceof ConfigError) throw new CliError(e.message, EXIT.usage);
     throw e;

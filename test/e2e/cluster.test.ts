@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,9 +38,11 @@ describe('appt serve --workers on SQLite', () => {
     }
   });
 
-  it('--print-config shows the worker count', () => {
-    // a data directory of its own: --print-config generates secrets into it (and makes it 0700)
+  it('--print-config shows the worker count, and writes nothing into the data directory', () => {
+    // printing the configuration must not create secrets or make the directory private:
+    // `--data-dir /tmp` once turned /tmp into 0700
     const dir = mkdtempSync(join(tmpdir(), 'appt-workers-'));
+    chmodSync(dir, 0o755);
     try {
       const r = spawnSync(process.execPath, [BIN, 'serve', '--print-config', '--data-dir', dir], {
         encoding: 'utf8',
@@ -48,6 +50,8 @@ describe('appt serve --workers on SQLite', () => {
       });
       expect(r.status).toBe(0);
       expect(JSON.parse(r.stdout)).toMatchObject({ workers: 1, trustProxy: false });
+      expect(readdirSync(dir)).toEqual([]);
+      expect(statSync(dir).mode & 0o777).toBe(0o755);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
