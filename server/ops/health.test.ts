@@ -10,12 +10,15 @@ afterEach(async () => {
 });
 
 describe('health', () => {
-  it('/healthz is up; /readyz checks the database, migrations and jobs', async () => {
+  it('/healthz is up; /readyz checks the database (a real write), its integrity, migrations and jobs', async () => {
     h = await makeHarness();
     expect((await h.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ ok: true });
     const ready = await h.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ ok: true, checks: { database: true, migrations: true, jobs: true } });
+    expect(ready.json()).toEqual({
+      ok: true,
+      checks: { database: true, integrity: true, migrations: true, jobs: true },
+    });
     // a server configured to run jobs whose jobs are not running is not ready
     const app = await buildApp(
       { ...h.ctx, config: { ...h.ctx.config, jobs: true } },
