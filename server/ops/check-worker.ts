@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type Db, openDb, openPg } from '../db/open.js';
 import { type CheckJob, runCheckJob } from './check-jobs.js';
@@ -13,6 +14,13 @@ const { job, database } = workerData as {
   job: CheckJob;
   database: { dbPath: string; databaseUrl?: string };
 };
+// a check gives way to requests when the CPUs are short: nice 10 for this thread only (on
+// Linux the nice value is per thread and pid 0 is the calling thread; elsewhere it may not apply)
+try {
+  setPriority(0, 10);
+} catch {
+  // not permitted here: run at the server's priority
+}
 let db: Db | undefined;
 try {
   db = database.databaseUrl

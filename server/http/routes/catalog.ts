@@ -317,7 +317,6 @@ export const catalogRoutes =
             409: Type.Ref('Problem', {
               description: 'check_in_progress: another check or verify is running',
             }),
-            503: Type.Ref('Problem', { description: 'unavailable: the server closed while it ran' }),
           },
         },
       },

@@ -258,7 +258,6 @@ export const opsRoutes =
             409: Type.Ref('Problem', {
               description: 'check_in_progress: another check or verify is running',
             }),
-            503: Type.Ref('Problem', { description: 'unavailable: the server closed while it ran' }),
           },
         },
       },
