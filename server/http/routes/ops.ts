@@ -234,7 +234,9 @@ export const opsRoutes =
           if (!quick.ok) req.log.error({ detail: quick.detail }, 'readyz: the database file is damaged');
         }
         try {
-          checks.migrations = Boolean(await stmt(ctx.db, 'SELECT 1 FROM __drizzle_migrations LIMIT 1').get());
+          // drizzle's table on SQLite, server/db/pg-migrate.ts's own on PostgreSQL
+          const table = ctx.db.dialect === 'pg' ? 'appt_migrations' : '__drizzle_migrations';
+          checks.migrations = Boolean(await stmt(ctx.db, `SELECT 1 FROM ${table} LIMIT 1`).get());
         } catch {
           checks.migrations = false;
         }
