@@ -82,17 +82,21 @@ export class CheckRunner {
     this.entry = workerEntry();
   }
 
-  /** Where a job would run now: 'worker' or 'thread' (and why, for logs and tests). */
+  /** Where a job would run now: 'worker' or 'thread' (in-thread also when no worker entry exists). */
   where(kind: CheckJob['kind']): 'worker' | 'thread' {
     const { dbPath, databaseUrl } = this.ctx.config;
     if (this.opts.mode === 'thread' || !this.entry) return 'thread';
     if (!databaseUrl && (dbPath === ':memory:' || this.ctx.db.path === ':memory:')) return 'thread';
     if (kind === 'quick_check' && !databaseUrl) {
-      try {
-        if (statSync(dbPath).size < QUICK_IN_THREAD_BYTES) return 'thread';
-      } catch {
-        return 'thread';
-      }
+      // what quick_check reads: the file and the frames still in the WAL
+      const size = (f: string) => {
+        try {
+          return statSync(f).size;
+        } catch {
+          return 0;
+        }
+      };
+      if (size(dbPath) + size(`${dbPath}-wal`) < QUICK_IN_THREAD_BYTES) return 'thread';
     }
     return 'worker';
   }
