@@ -25,6 +25,7 @@ import { reservationRoutes } from './http/routes/reservations.js';
 import { staffActionRoutes } from './http/routes/staff-actions.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
 import { newId } from './ids.js';
+import { CheckRunner } from './ops/checks.js';
 import { IDEMPOTENCY_TTL_MS } from './idempotency/idempotency.js';
 import { realtimePlugin } from './realtime/plugin.js';
 
@@ -122,13 +123,17 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(authPlugin, { ctx });
   installRateLimits(app, ctx);
 
-  await app.register(catalogRoutes(ctx));
+  // the expensive checks run in worker threads, one admin run at a time (issue 12.5); on
+  // close a run still going is cut off (its request gets 503) instead of holding up shutdown
+  const checks = new CheckRunner(ctx);
+  app.addHook('preClose', async () => await checks.close());
+  await app.register(catalogRoutes(ctx, checks));
   await app.register(reservationRoutes(ctx));
   await app.register(appointmentRoutes(ctx));
   await app.register(staffActionRoutes(ctx));
   await app.register(webhookRoutes(ctx));
   await app.register(calendarRoutes(ctx));
-  await app.register(opsRoutes(ctx, { jobsRunning: opts.jobsRunning ?? (() => false), metrics }));
+  await app.register(opsRoutes(ctx, { jobsRunning: opts.jobsRunning ?? (() => false), metrics, checks }));
   await app.register(realtimePlugin(ctx));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

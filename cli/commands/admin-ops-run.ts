@@ -94,10 +94,12 @@ export async function runCheck(io: IO, o: { json?: boolean }): Promise<void> {
     }
     const first = r.problems[0];
     if (!o.json) for (const p of r.problems) io.out(`${p.kind}${p.id ? ` ${p.id}` : ''}: ${p.detail}\n`);
-    throw new CliError(
+    const failed = new CliError(
       `check failed (${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}): ${first.kind}: ${first.detail}`,
       EXIT.failed,
     );
+    // with --json the result above is the one document on stdout; the reason goes to stderr only
+    throw o.json ? failed.printed() : failed;
   });
 }
 

@@ -67,6 +67,9 @@ const OWN: Record<string, ErrorCode[]> = {
   'post /webhooks/notifications': ['bad_signature', 'stale_signature', 'replayed', 'not_found'],
   'post /webhooks/calendar': ['bad_signature', 'stale_signature', 'replayed', 'not_found'],
   'post /realtime/auth': ['forbidden'],
+  // one expensive admin run at a time (server/ops/checks.ts)
+  'get /admin/check': ['check_in_progress'],
+  'get /admin/audit/verify': ['check_in_progress'],
   'post /apps/{appId}/events': ['bad_signature', 'stale_signature', 'replayed', 'forbidden'],
   'post /apps/{appId}/batch_events': ['bad_signature', 'stale_signature', 'replayed', 'forbidden'],
 };

@@ -2,9 +2,13 @@ import type { CheckResult } from '../../shared/schemas.js';
 import { iso } from '../../shared/time.js';
 import { verifyAudit } from '../audit/audit.js';
 import { type Db, stmt } from '../db/open.js';
+import { sqliteIntegrity } from './integrity.js';
 
 /**
- * Scans the database for broken promises: overlapping active appointments of one provider,
+ * Scans the database for broken promises. First SQLite's own `PRAGMA integrity_check` (a
+ * damaged page or index, kind `integrity`; skipped on PostgreSQL): when it fails, that is
+ * the one problem reported, because the other checks would read the damaged file and their
+ * answers (or errors) mean nothing. Then: overlapping active appointments of one provider,
  * holds still marked active past their expiry (beyond a sweeper's grace), audit chains
  * that do not verify, and active appointments whose creation is not in the audit log.
  */
@@ -13,6 +17,19 @@ export async function checkInvariants(
   now: number,
   opts: { holdGraceMs?: number } = {},
 ): Promise<CheckResult> {
+  const integrity = sqliteIntegrity(db, 'integrity_check');
+  if (integrity && !integrity.ok)
+    return {
+      ok: false,
+      problems: [
+        {
+          kind: 'integrity',
+          detail: `the database file is damaged: ${integrity.detail}${
+            (integrity.messages ?? 1) > 1 ? ` (and ${integrity.messages! - 1} more)` : ''
+          }`,
+        },
+      ],
+    };
   const problems: CheckResult['problems'] = [];
   const overlaps = await stmt<{ a: string; b: string; provider_id: string }>(
     db,

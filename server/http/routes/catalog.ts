@@ -19,7 +19,7 @@ import {
   User,
 } from '../../../shared/schemas.js';
 import { AppError } from '../../../shared/errors.js';
-import { searchAudit, verifyAudit } from '../../audit/audit.js';
+import { searchAudit } from '../../audit/audit.js';
 import { createToken, listTokens, revokeToken, rotateToken } from '../../auth/tokens.js';
 import {
   addTimeOff,
@@ -38,6 +38,7 @@ import {
   updateProvider,
 } from '../../catalog/catalog.js';
 import type { AppContext } from '../../context.js';
+import { type CheckRunner, ONE_RUN_AT_A_TIME } from '../../ops/checks.js';
 import { write } from '../../outbox/write.js';
 
 const Problem = Type.Ref('Problem');
@@ -55,7 +56,7 @@ function isoParam(name: string, v: string | undefined): number | undefined {
 }
 
 export const catalogRoutes =
-  (ctx: AppContext): FastifyPluginAsyncTypebox =>
+  (ctx: AppContext, checks: CheckRunner): FastifyPluginAsyncTypebox =>
   async (app) => {
     const admin = { access: ['admin' as const] };
 
@@ -309,9 +310,16 @@ export const catalogRoutes =
         schema: {
           tags: ['audit'],
           summary: 'Recompute every hash chain',
-          response: { 200: AuditVerify, ...errors },
+          description: ONE_RUN_AT_A_TIME,
+          response: {
+            200: AuditVerify,
+            ...errors,
+            409: Type.Ref('Problem', {
+              description: 'check_in_progress: another check or verify is running',
+            }),
+          },
         },
       },
-      async () => await verifyAudit(ctx.db),
+      async () => await checks.runAdmin({ kind: 'verify' }),
     );
   };

@@ -5,8 +5,9 @@ import { AppError, ERROR_STATUS, ERROR_TITLES, type ErrorCode, problemFor } from
 import { CheckResult } from '../../../shared/schemas.js';
 import type { AppContext } from '../../context.js';
 import { stmt } from '../../db/open.js';
-import { checkInvariants } from '../../invariants/check.js';
+import { type CheckRunner, ONE_RUN_AT_A_TIME } from '../../ops/checks.js';
 import { type AppMetrics, createMetrics } from '../../ops/metrics.js';
+import { IntegrityCache, writeProbe } from '../../ops/readiness.js';
 import { parseSince, StatsResult, statsSince } from '../../ops/stats.js';
 import { clientRequestIdOf } from '../auth.js';
 import { PROBLEM_TYPE, sendProblem } from '../problem.js';
@@ -138,10 +139,16 @@ export function installShutdownGate(app: FastifyInstance): void {
 export const opsRoutes =
   (
     ctx: AppContext,
-    health: { jobsRunning: () => boolean; metrics?: AppMetrics },
+    health: { jobsRunning: () => boolean; metrics?: AppMetrics; checks: CheckRunner },
   ): FastifyPluginAsyncTypebox =>
   async (app) => {
     const metrics = health.metrics;
+    const checks = health.checks;
+    // PRAGMA quick_check, started with the server, re-run in the background when older than a minute
+    const integrity = new IntegrityCache(() => checks.quickCheck(), 60_000);
+    app.addHook('onReady', async () => {
+      void integrity.refresh();
+    });
     if (metrics)
       app.get(
         '/metrics',
@@ -189,29 +196,47 @@ export const opsRoutes =
       },
       async () => ({ ok: true }),
     );
+    const Ready = Type.Object({ ok: Type.Boolean(), checks: Type.Record(Type.String(), Type.Boolean()) });
     app.get(
       '/readyz',
       {
         schema: {
           tags: ['ops'],
-          summary: 'Database writable, migrations applied, jobs running',
-          response: {
-            200: Type.Object({ ok: Type.Boolean(), checks: Type.Record(Type.String(), Type.Boolean()) }),
-            503: Type.Object({ ok: Type.Boolean(), checks: Type.Record(Type.String(), Type.Boolean()) }),
-          },
+          summary: 'Database writable and intact, migrations applied, jobs running',
+          description: [
+            '`checks.database`: a write transaction that really writes (SQLite rewrites its header’s',
+            'user_version with the same value, through the WAL and fsync; PostgreSQL commits a transaction',
+            'with an id), so a disk or database that refuses writes is not ready.',
+            '`checks.integrity` (SQLite only; PostgreSQL has no such check and leaves it out):',
+            '`PRAGMA quick_check`, run when the server starts, then again in the background when the last',
+            'result is more than 60 s old (this answer uses the last result); `?full=1` waits for a new run.',
+            'The first request after start-up waits for the start-up run. A damaged file stays not ready.',
+          ].join(' '),
+          querystring: Type.Object(
+            { full: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('0')])) },
+            { additionalProperties: false },
+          ),
+          response: { 200: Ready, 503: Ready },
         },
       },
-      async (_req, reply) => {
+      async (req, reply) => {
         const checks: Record<string, boolean> = {};
         try {
-          // the write lock can be taken (another process or a stuck transaction would block it)
-          await ctx.db.transaction(async () => {});
+          await writeProbe(ctx.db);
           checks.database = true;
-        } catch {
+        } catch (err) {
+          req.log.warn({ err }, 'readyz: the database refused a write');
           checks.database = false;
         }
+        const quick = await integrity.get({ fresh: req.query.full === '1' });
+        if (quick) {
+          checks.integrity = quick.ok;
+          if (!quick.ok) req.log.error({ detail: quick.detail }, 'readyz: the database file is damaged');
+        }
         try {
-          checks.migrations = Boolean(await stmt(ctx.db, 'SELECT 1 FROM __drizzle_migrations LIMIT 1').get());
+          // drizzle's table on SQLite, server/db/pg-migrate.ts's own on PostgreSQL
+          const table = ctx.db.dialect === 'pg' ? 'appt_migrations' : '__drizzle_migrations';
+          checks.migrations = Boolean(await stmt(ctx.db, `SELECT 1 FROM ${table} LIMIT 1`).get());
         } catch {
           checks.migrations = false;
         }
@@ -226,10 +251,18 @@ export const opsRoutes =
         config: { access: ['admin'] },
         schema: {
           tags: ['admin'],
-          summary: 'Invariant checker and audit-chain verification',
-          response: { 200: CheckResult, 401: Problem, 403: Problem },
+          summary: 'Integrity check, invariant checker and audit-chain verification',
+          description: `SQLite's PRAGMA integrity_check first (a damaged file is the one problem, kind \`integrity\`; skipped on PostgreSQL), then the invariants and the audit chains. ${ONE_RUN_AT_A_TIME}`,
+          response: {
+            200: CheckResult,
+            401: Problem,
+            403: Problem,
+            409: Type.Ref('Problem', {
+              description: 'check_in_progress: another check or verify is running',
+            }),
+          },
         },
       },
-      async () => await checkInvariants(ctx.db, ctx.clock.now(), { holdGraceMs: 5_000 }),
+      async () => await checks.runAdmin({ kind: 'check', now: ctx.clock.now(), holdGraceMs: 5_000 }),
     );
   };
