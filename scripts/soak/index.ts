@@ -101,11 +101,20 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const wait = start + at - Date.now();
       if (wait > 0) await sleep(wait);
       resumed();
-      await server.kill();
+      // with workers, every other kill hits one worker (the primary replaces it), the rest the whole server
+      const worker = o.workers && o.workers > 1 && i % 2 === 0 ? server.killWorker() : null;
       ledger.kills++;
-      log(`soak: t+${((Date.now() - start) / 1000).toFixed(1)} s SIGKILL ${i + 1}/${o.kills}`);
-      await sleep(100 + Math.random() * 900);
-      await server.start();
+      if (worker) {
+        log(
+          `soak: t+${((Date.now() - start) / 1000).toFixed(1)} s SIGKILL worker ${worker} (${i + 1}/${o.kills})`,
+        );
+        await sleep(3000); // the primary forks a replacement
+      } else {
+        await server.kill();
+        log(`soak: t+${((Date.now() - start) / 1000).toFixed(1)} s SIGKILL ${i + 1}/${o.kills}`);
+        await sleep(100 + Math.random() * 900);
+        await server.start();
+      }
       ledger.restarts++;
       restartedAt = Date.now();
       await sleep(1500); // let the sweeper run once, as a freshly started server would

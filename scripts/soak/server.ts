@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type Proc, sleep, startAppt } from '../bench/common.js';
 
 /**
@@ -43,6 +44,33 @@ export class Supervised {
       }
     }
     throw lastErr;
+  }
+
+  /**
+   * With `--workers`: SIGKILL one worker process (a child of the server) at random; the
+   * server's primary replaces it. Returns its pid, or null when there is none to kill.
+   */
+  killWorker(): number | null {
+    const pid = this.proc?.child.pid;
+    if (!pid) return null;
+    let kids: number[] = [];
+    try {
+      kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      return null;
+    }
+    if (kids.length === 0) return null;
+    const victim = kids[Math.floor(Math.random() * kids.length)]!;
+    try {
+      process.kill(victim, 'SIGKILL');
+      return victim;
+    } catch {
+      return null;
+    }
   }
 
   /** SIGKILL: no shutdown hooks, no flush; whatever was acknowledged must already be on disk. */
