@@ -31,7 +31,7 @@ describe('cold start', () => {
   let srv: ServerProcess | undefined;
   afterAll(async () => {
     await srv?.stop();
-    srv?.cleanup();
+    await srv?.cleanup();
   });
 
   it('appt --version loads neither undici, the server, ink/react nor luxon', async () => {

@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (srv.child.exitCode === null && srv.child.signalCode === null) await srv.stop('SIGKILL');
-  srv.cleanup();
+  await srv.cleanup();
   await sink.close();
 });
 

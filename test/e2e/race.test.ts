@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await agent.close();
   await srv.stop();
-  srv.cleanup();
+  await srv.cleanup();
 });
 
 async function day(serviceId: string, date: string) {
@@ -147,7 +147,7 @@ describe('races for one slot (real HTTP, real server process)', () => {
       expect(tally(results)).toEqual({ '201': 1, '409 slot_taken': 119 });
     } finally {
       await second.stop();
-      second.cleanup();
+      await second.cleanup();
     }
   });
 });
