@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stmt } from '../db/open.js';
 import { checkInvariants } from '../invariants/check.js';
 import { auth, bookVia, type Harness, makeHarness, slotsOf } from '../testing/harness.js';
-import { disableTrigger } from '../testing/triggers.js';
+import { disableTrigger } from '../testing/bypass.js';
 import { verifyAudit } from './audit.js';
 
 let h: Harness;

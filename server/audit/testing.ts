@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { Db } from '../db/port.js';
 import { auth, bookVia, type Harness, slotsOf } from '../testing/harness.js';
-import { disableTrigger } from '../testing/triggers.js';
+import { disableTrigger } from '../testing/bypass.js';
 
 /** An appointment with three entries in its chain: created, rescheduled, cancelled. */
 export async function threeEntries(h: Harness): Promise<string> {
