@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { type Db, openDatabase } from '../server/db/open.js';
 import { freshPgDatabase, PG_SUITE } from '../server/testing/pg.js';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
@@ -36,6 +37,26 @@ export async function backendEnv(dataDir: string): Promise<Record<string, string
     pgOfDir.set(key, db);
   }
   return { APPT_DATABASE_URL: db.url };
+}
+
+/**
+ * A second data directory on the first one's database (two processes, one database): on
+ * SQLite the test links the file; in the PostgreSQL run the second directory is given the
+ * first one's database, which its own cleanup then leaves to the first.
+ */
+export async function shareBackend(fromDir: string, toDir: string): Promise<void> {
+  if (!PG_SUITE) return;
+  const { APPT_DATABASE_URL: url } = await backendEnv(fromDir);
+  pgOfDir.set(resolve(toDir), { url, drop: async () => {} });
+}
+
+/**
+ * The database of a server's data directory, opened beside the server (never migrated
+ * here): its SQLite file, or in the PostgreSQL run the database the directory was given.
+ */
+export async function openServerDatabase(dataDir: string): Promise<Db> {
+  const url = pgOfDir.get(resolve(dataDir))?.url;
+  return openDatabase({ dbPath: join(dataDir, 'appt.db'), databaseUrl: url }, { migrate: false });
 }
 
 /** Drops the data directory's PostgreSQL database, if it has one (the PostgreSQL run). */

@@ -52,3 +52,13 @@ export async function withoutForeignKeys(db: Db, fn: (q: Queryable) => Promise<v
     raw.pragma('foreign_keys = ON');
   }
 }
+
+/**
+ * Lets overlapping active appointments in — what a broken overlap check in the domain would
+ * let through — so a test can check the invariant checkers see them. PostgreSQL drops the
+ * exclusion constraint that backs the check (migration 0001); SQLite has no such backstop.
+ */
+export async function dropOverlapBackstop(db: Queryable): Promise<void> {
+  if (db.dialect === 'pg')
+    await db.run('ALTER TABLE "appointments" DROP CONSTRAINT "appointments_no_overlap"');
+}
