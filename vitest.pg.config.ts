@@ -57,6 +57,15 @@ const exclude = [
   'server/realtime/bench-smoke.test.ts',
   // `appt serve|demo` on a taken port and --print-config: they stop before a database opens
   'test/e2e/cli-serve.test.ts',
+
+  // --- the terminal and the SQLite quick start ---
+  // the TUI in a real tmux: keystrokes and screens over a server the API tests already
+  // cover; the TUI's own logic runs against fakes in cli/tui/
+  'test/e2e/tui.test.ts',
+  'test/e2e/tui-desk.test.ts',
+  // the README's CLI examples as written: the SQLite quick start (`appt admin backup` copies
+  // the SQLite file; on PostgreSQL it points at pg_dump instead)
+  'test/e2e/readme-cli.test.ts',
 ];
 
 const url = process.env.APPT_TEST_DATABASE_URL;

@@ -83,7 +83,8 @@ describe('appt demo without a terminal', () => {
       err += d.toString();
     });
     const first = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`demo did not start: ${err}`)), 90_000);
+      // seeding ~2,000 bookings: ~12 s on SQLite, ~30 s on PostgreSQL (a round trip per statement)
+      const t = setTimeout(() => reject(new Error(`demo did not start: ${err}`)), 150_000);
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         if (out.includes('\n')) {
