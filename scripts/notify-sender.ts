@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadConfig } from '../server/config.js';
 import { systemClock } from '../server/context.js';
-import { openDb } from '../server/db/open.js';
+import { openDatabase } from '../server/db/open.js';
 import { closeTransports, drainNotifications, transportsFrom } from '../server/notifications/send.js';
 
 /**
@@ -24,7 +24,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     },
   });
   const config = loadConfig({ dataDir: values['data-dir'], logLevel: 'silent' });
-  const db = await openDb(config.dbPath, { migrate: false });
+  const db = await openDatabase(config, { migrate: false }); // SQLite file, or APPT_DATABASE_URL
   const deps = { db, clock: systemClock, config, logger: pino({ level: 'silent' }) };
   const concurrency = Number(values.concurrency);
   const transports = transportsFrom(deps, { concurrency });

@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { type Db, openDatabase } from '../server/db/open.js';
+import { freshPgDatabase, PG_SUITE } from '../server/testing/pg.js';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
 export const BIN = join(ROOT, 'bin', 'appt');
@@ -13,7 +15,59 @@ export interface ServerProcess {
   child: ChildProcess;
   stderr: () => string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
-  cleanup(): void;
+  /** removes the data directory (and, in the PostgreSQL run, drops its database) */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The PostgreSQL run of the suite (vitest.pg.config.ts): each data directory gets a database
+ * of its own, made the first time a server (or a CLI command) starts on it and kept for the
+ * restarts on the same directory, as the SQLite file in it would be. The run's teardown
+ * drops any a test leaves behind.
+ */
+const pgOfDir = new Map<string, { url: string; drop(): Promise<void> }>();
+
+/** The environment that points `appt` at the data directory's database: `{}` on SQLite. */
+export async function backendEnv(dataDir: string): Promise<Record<string, string>> {
+  if (!PG_SUITE) return {};
+  const key = resolve(dataDir);
+  let db = pgOfDir.get(key);
+  if (!db) {
+    db = await freshPgDatabase({ migrated: true });
+    pgOfDir.set(key, db);
+  }
+  return { APPT_DATABASE_URL: db.url };
+}
+
+/**
+ * A second data directory on the first one's database (two processes, one database): on
+ * SQLite the test links the file; in the PostgreSQL run the second directory is given the
+ * first one's database, which its own cleanup then leaves to the first.
+ */
+export async function shareBackend(fromDir: string, toDir: string): Promise<void> {
+  if (!PG_SUITE) return;
+  const { APPT_DATABASE_URL: url } = await backendEnv(fromDir);
+  pgOfDir.set(resolve(toDir), { url, drop: async () => {} });
+}
+
+/**
+ * The database of a server's data directory, opened beside the server (never migrated
+ * here): its SQLite file, or in the PostgreSQL run the database the directory was given.
+ */
+export async function openServerDatabase(dataDir: string): Promise<Db> {
+  const url = pgOfDir.get(resolve(dataDir))?.url;
+  return openDatabase({ dbPath: join(dataDir, 'appt.db'), databaseUrl: url }, { migrate: false });
+}
+
+/** Drops the data directory's PostgreSQL database, if it has one (the PostgreSQL run). */
+export async function dropBackend(dataDir: string): Promise<void> {
+  const key = resolve(dataDir);
+  const db = pgOfDir.get(key);
+  if (!db) return;
+  pgOfDir.delete(key);
+  // a server still running on it is disconnected (WITH (FORCE)); a failure here leaves the
+  // database to the run's teardown rather than failing the test that cleans up
+  await db.drop().catch(() => {});
 }
 
 /** Starts the real `bin/appt serve` on a random port and waits for "listening on …". */
@@ -39,7 +93,12 @@ export async function startServerProcess(
     'silent',
     ...(opts.args ?? []),
   ];
-  const env = { ...process.env, NO_COLOR: '1', ...opts.env };
+  const env = {
+    ...process.env,
+    NO_COLOR: '1',
+    ...(opts.env?.APPT_DATABASE_URL ? {} : await backendEnv(dataDir)),
+    ...opts.env,
+  };
   const child = opts.umask
     ? spawn('/bin/sh', ['-c', `umask ${opts.umask} && exec "$@"`, 'sh', process.execPath, ...argv], {
         env,
@@ -75,8 +134,9 @@ export async function startServerProcess(
         child.kill(signal);
       });
     },
-    cleanup() {
+    async cleanup() {
       rmSync(dataDir, { recursive: true, force: true });
+      await dropBackend(dataDir);
     },
   };
 }

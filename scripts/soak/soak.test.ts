@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { sqliteOf } from '../../server/db/open.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDb } from '../../server/db/open.js';
+import { openDatabase, stmt } from '../../server/db/open.js';
+import { dropOverlapBackstop } from '../../server/testing/bypass.js';
+import { freshPgDatabase, PG_SUITE } from '../../server/testing/pg.js';
+import { backendEnv, dropBackend } from '../../test/server-process.js';
 import { api, killAllChildren, seedCatalog } from '../bench/common.js';
 import { killTimes, runSoak } from './index.js';
 import { checkAll } from './invariants.js';
@@ -47,8 +49,11 @@ afterAll(() => killAllChildren());
 
 describe('soak against the real server process', () => {
   it('a short run with a SIGKILL ends with zero violations', async () => {
+    // the PostgreSQL run of the suite: the soak's own --database-url, on a fresh database
+    const pg = PG_SUITE ? await freshPgDatabase({ migrated: true }) : undefined;
     const r = await runSoak({
       ...parseSoakArgs([
+        ...(pg ? ['--database-url', pg.url] : []),
         '--duration',
         '8',
         '--kills',
@@ -62,7 +67,7 @@ describe('soak against the real server process', () => {
       ]),
       think: [50, 300],
       log: () => {},
-    });
+    }).finally(() => pg?.drop());
     expect(r.summary).toMatch(/\n0 invariant violations$/);
     expect(r.violations).toBe(0);
     expect(r.ledger.kills).toBe(1);
@@ -76,13 +81,17 @@ describe('soak against the real server process', () => {
 describe('the invariant checker catches broken promises', () => {
   let dataDir = '';
   let server: Supervised;
-  beforeAll(() => {
+  let target: { dataDir: string; databaseUrl?: string };
+  beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'appt-soak-check-'));
-    server = new Supervised({ dataDir, env: {}, args: [] });
+    const env = await backendEnv(dataDir); // the PostgreSQL run: a database of its own
+    target = { dataDir, ...(env.APPT_DATABASE_URL ? { databaseUrl: env.APPT_DATABASE_URL } : {}) };
+    server = new Supervised({ dataDir, env, args: [] });
   });
   afterAll(async () => {
     await server?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) await dropBackend(dataDir);
   });
 
   it('reports an overlap, a lost acknowledgement, an unaudited one and a duplicate effect', async () => {
@@ -128,26 +137,26 @@ describe('the invariant checker catches broken promises', () => {
       end: booked.json.end,
       at: 0,
     });
-    expect(await checkAll(server, { dataDir }, clean, 'clean')).toBe(0);
+    expect(await checkAll(server, target, clean, 'clean')).toBe(0);
 
     // a second active appointment 15 minutes into the first one: what a broken overlap check would let through
-    const db = await openDb(join(dataDir, 'appt.db'));
+    // (on PostgreSQL the exclusion constraint behind the check would refuse it: dropped first)
+    const db = await openDatabase({ dbPath: join(dataDir, 'appt.db'), databaseUrl: target.databaseUrl });
+    await dropOverlapBackstop(db);
     const s = Date.parse(booked.json.start) + 15 * 60_000;
-    sqliteOf(db)
-      .prepare(
-        `INSERT INTO appointments (id, user_id, provider_id, service_id, start_at, end_at, block_start, block_end, status,
+    await stmt(
+      db,
+      `INSERT INTO appointments (id, user_id, provider_id, service_id, start_at, end_at, block_start, block_end, status,
           price_cents, currency, version, reschedule_count, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'confirmed', 5000, 'USD', 1, 0, ?, ?)`,
-      )
-      .run(uuidv7(), u.id, p.id, p.serviceId, s, s + 1_800_000, s, s + 1_800_000, Date.now(), Date.now());
+    ).run(uuidv7(), u.id, p.id, p.serviceId, s, s + 1_800_000, s, s + 1_800_000, Date.now(), Date.now());
     // the same key applied twice (and a forged entry, so the hash chain breaks too)
-    sqliteOf(db)
-      .prepare(
-        `INSERT INTO audit_entries (id, subject, appointment_id, action, outcome, actor_id, actor_type, channel,
+    await stmt(
+      db,
+      `INSERT INTO audit_entries (id, subject, appointment_id, action, outcome, actor_id, actor_type, channel,
           idempotency_key, timestamp, prev_hash, hash) VALUES (?, ?, ?, 'created', 'applied', ?, 'user', 'api', 'k1', ?, 'x', 'y')`,
-      )
-      .run(uuidv7(), booked.json.id, booked.json.id, u.id, Date.now());
-    sqliteOf(db).close();
+    ).run(uuidv7(), booked.json.id, booked.json.id, u.id, Date.now());
+    await db.close();
 
     const l = new Ledger();
     l.ack({
@@ -180,7 +189,7 @@ describe('the invariant checker catches broken promises', () => {
       end: booked.json.end,
       at: 0,
     });
-    const n = await checkAll(server, { dataDir }, l, 'broken');
+    const n = await checkAll(server, target, l, 'broken');
     const kinds = l.violations.map((v) => v.kind);
     expect(kinds).toContain('overlap');
     expect(kinds).toContain('server check overlap');

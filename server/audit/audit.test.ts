@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sqliteOf } from '../db/open.js';
 import { stmt } from '../db/open.js';
 import { checkInvariants } from '../invariants/check.js';
 import { auth, bookVia, type Harness, makeHarness, slotsOf } from '../testing/harness.js';
+import { disableTrigger } from '../testing/bypass.js';
 import { verifyAudit } from './audit.js';
 
 let h: Harness;
@@ -17,10 +17,8 @@ describe('audit log', () => {
   it('is append-only: the database refuses UPDATE and DELETE', async () => {
     const slots = (await slotsOf(h, '2030-01-20')).timeslots;
     await bookVia(h, slots[0].id);
-    expect(() => sqliteOf(h.ctx.db).prepare("UPDATE audit_entries SET reason = 'x'").run()).toThrow(
-      /append-only/,
-    );
-    expect(() => sqliteOf(h.ctx.db).prepare('DELETE FROM audit_entries').run()).toThrow(/append-only/);
+    await expect(h.ctx.db.run("UPDATE audit_entries SET reason = 'x'")).rejects.toThrow(/append-only/);
+    await expect(h.ctx.db.run('DELETE FROM audit_entries')).rejects.toThrow(/append-only/);
   });
 
   it('chains per appointment; verification finds the first altered entry', async () => {
@@ -47,7 +45,7 @@ describe('audit log', () => {
     expect(trail[1].prevHash).toBe(trail[0].hash);
 
     // someone with file access bypasses the trigger and rewrites history
-    sqliteOf(h.ctx.db).exec('DROP TRIGGER audit_entries_no_update');
+    await disableTrigger(h.ctx.db, 'audit_entries', 'audit_entries_no_update');
     await stmt(h.ctx.db, "UPDATE audit_entries SET reason = 'rewritten' WHERE id = ?").run(trail[1].id);
     const bad = await h.app.inject({
       method: 'GET',
@@ -91,7 +89,7 @@ describe('audit log', () => {
       'SELECT id FROM audit_entries WHERE subject = ? ORDER BY seq',
     ).all(a.id);
     expect(entries).toHaveLength(3);
-    sqliteOf(h.ctx.db).exec('DROP TRIGGER audit_entries_no_delete');
+    await disableTrigger(h.ctx.db, 'audit_entries', 'audit_entries_no_delete');
     await stmt(h.ctx.db, 'DELETE FROM audit_entries WHERE id = ?').run(entries[1].id);
     expect(await verifyAudit(h.ctx.db)).toMatchObject({ ok: false, firstBadId: entries[2].id });
   });

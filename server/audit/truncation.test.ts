@@ -1,76 +1,25 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sqliteOf, stmt } from '../db/open.js';
+import { stmt } from '../db/open.js';
 import { checkInvariants } from '../invariants/check.js';
-import { backupDataDir, restoreDataDir, verifyDatabaseFile } from '../ops/backup.js';
 import { auth, bookVia, type Harness, holdVia, makeHarness, slotsOf } from '../testing/harness.js';
 import { verifyAudit } from './audit.js';
+import { removeTail, threeEntries } from './testing.js';
+
+// Restoring a truncated backup is refused: truncation-restore.test.ts (the SQLite file).
 
 let h: Harness;
-let out: string;
 beforeEach(async () => {
   h = await makeHarness();
-  out = mkdtempSync(join(tmpdir(), 'appt-trunc-'));
 });
 afterEach(async () => {
   await h.close();
-  rmSync(out, { recursive: true, force: true });
 });
-
-/** An appointment with three entries in its chain: created, rescheduled, cancelled. */
-async function threeEntries(): Promise<string> {
-  const slots = (await slotsOf(h, '2030-01-20')).timeslots;
-  const a = await bookVia(h, slots[0].id);
-  const r = await h.app.inject({
-    method: 'POST',
-    url: '/reservations',
-    headers: auth(h.tokens.staff),
-    payload: {
-      providerId: h.ids.provider,
-      serviceId: h.ids.service,
-      timeslotId: slots[3].id,
-      appointmentId: a.id,
-    },
-  });
-  for (const [url, key, payload] of [
-    [`/appointments/${a.id}/reschedule`, 'm', { reservationToken: r.json().reservationToken }],
-    [`/appointments/${a.id}/cancel`, 'c', {}],
-  ] as const) {
-    const res = await h.app.inject({
-      method: 'POST',
-      url,
-      headers: auth(h.tokens.staff, { 'idempotency-key': key }),
-      payload,
-    });
-    expect(res.statusCode).toBe(200);
-  }
-  return a.id;
-}
-
-/** What an attacker with the file does: drop the trigger, delete the newest entries, put the trigger back. */
-function removeTail(db: Database.Database, subject: string, n: number): void {
-  const trigger = (
-    db
-      .prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_entries_no_delete'")
-      .get() as {
-      sql: string;
-    }
-  ).sql;
-  db.exec('DROP TRIGGER audit_entries_no_delete');
-  db.prepare(
-    'DELETE FROM audit_entries WHERE seq IN (SELECT seq FROM audit_entries WHERE subject = ? ORDER BY seq DESC LIMIT ?)',
-  ).run(subject, n);
-  db.exec(trigger);
-}
 
 describe('12.9 audit truncation is detected', () => {
   it('deleting the newest entries of a chain (trigger dropped and recreated) fails verify, naming the chain', async () => {
-    const id = await threeEntries();
+    const id = await threeEntries(h);
     expect(await verifyAudit(h.ctx.db)).toMatchObject({ ok: true, chains: 2 });
-    removeTail(sqliteOf(h.ctx.db), id, 2);
+    await removeTail(h.ctx.db, id, 2);
     // what is left is a valid chain on its own: only the anchored head shows the loss
     const v = await verifyAudit(h.ctx.db, id);
     expect(v).toMatchObject({ ok: false, subject: id, problem: 'truncated' });
@@ -118,48 +67,29 @@ describe('12.9 audit truncation is detected', () => {
   });
 
   it('a chain removed whole is detected by its head', async () => {
-    const id = await threeEntries();
-    removeTail(sqliteOf(h.ctx.db), id, 3);
+    const id = await threeEntries(h);
+    await removeTail(h.ctx.db, id, 3);
     expect(await verifyAudit(h.ctx.db)).toMatchObject({ ok: false, subject: id, problem: 'truncated' });
   });
 
   it('heads only move forward: the database refuses to delete one or move it back', async () => {
-    const id = await threeEntries();
-    const db = sqliteOf(h.ctx.db);
-    expect(db.prepare('SELECT entries FROM audit_heads WHERE subject = ?').get(id)).toEqual({ entries: 3 });
-    expect(() => db.prepare('DELETE FROM audit_heads WHERE subject = ?').run(id)).toThrow(
+    const id = await threeEntries(h);
+    const db = h.ctx.db;
+    expect(await stmt(db, 'SELECT entries FROM audit_heads WHERE subject = ?').get(id)).toEqual({
+      entries: 3,
+    });
+    await expect(stmt(db, 'DELETE FROM audit_heads WHERE subject = ?').run(id)).rejects.toThrow(
       /only move forward/,
     );
-    expect(() => db.prepare('UPDATE audit_heads SET entries = 1 WHERE subject = ?').run(id)).toThrow(
+    await expect(stmt(db, 'UPDATE audit_heads SET entries = 1 WHERE subject = ?').run(id)).rejects.toThrow(
       /only move forward/,
     );
-    expect(() =>
-      db
-        .prepare(
-          "UPDATE audit_heads SET last_hash = 'x', entries = entries + 1, last_seq = 1 WHERE subject = ?",
-        )
-        .run(id),
-    ).toThrow(/only move forward/);
-  });
-
-  it('appt admin restore verifies the backup chain and refuses a truncated one, leaving the data as it was', async () => {
-    const id = await threeEntries();
-    const good = await backupDataDir(h.dir, join(out, 'good.db'));
-    const bad = await backupDataDir(h.dir, join(out, 'bad.db'));
-    const file = new Database(bad.file);
-    removeTail(file, id, 1);
-    file.close();
-    expect(verifyDatabaseFile(bad.file).auditEntries).toBe(good.auditEntries - 1); // SQLite itself sees no damage
-
-    const target = join(out, 'data');
-    mkdirSync(target);
-    await expect(restoreDataDir(target, bad.file)).rejects.toThrow(
-      /audit log in .*bad\.db does not verify \(chain .* newest 1 were removed\); nothing was restored/,
-    );
-    expect(existsSync(join(target, 'appt.db'))).toBe(false);
-    expect(existsSync(join(target, 'appt.db.restoring'))).toBe(false);
-    const r = await restoreDataDir(target, good.file);
-    expect(r.auditEntries).toBe(good.auditEntries);
+    await expect(
+      stmt(
+        db,
+        "UPDATE audit_heads SET last_hash = 'x', entries = entries + 1, last_seq = 1 WHERE subject = ?",
+      ).run(id),
+    ).rejects.toThrow(/only move forward/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { sqliteOf } from '../db/open.js';
+import { stmt } from '../db/open.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -127,7 +127,7 @@ describe.skipIf(!present)('CalDAV push to a real radicale', () => {
   it('book → reschedule → cancel: the calendar holds the right event at each step', async () => {
     const cal = `${base}clinic-${Date.now()}/`;
     await makeCalendar(cal);
-    sqliteOf(h.ctx.db).prepare('UPDATE providers SET caldav_url = ? WHERE id = ?').run(cal, h.ids.provider);
+    await stmt(h.ctx.db, 'UPDATE providers SET caldav_url = ? WHERE id = ?').run(cal, h.ids.provider);
     const deps = jobDeps(h);
     const slots = (await slotsOf(h, '2030-01-08')).timeslots;
 
@@ -161,29 +161,29 @@ describe.skipIf(!present)('CalDAV push to a real radicale', () => {
     await dispatchOutbox(deps);
     expect(await syncCalendars(deps)).toMatchObject({ deleted: 1 });
     expect(await calendarState(cal)).toEqual([]);
-    const row = sqliteOf(h.ctx.db).prepare('SELECT status, sequence, last_error FROM calendar_sync').get();
+    const row = await stmt(h.ctx.db, 'SELECT status, sequence, last_error FROM calendar_sync').get();
     expect(row).toMatchObject({ status: 'deleted', last_error: null });
   });
 
   it('an unreachable or refusing calendar is retried with backoff, then dead-lettered', async () => {
     // a collection that does not exist: radicale answers 409 to a PUT below a missing parent
     const cal = `${base}missing-${Date.now()}/deeper/`;
-    sqliteOf(h.ctx.db).prepare('UPDATE providers SET caldav_url = ? WHERE id = ?').run(cal, h.ids.provider);
+    await stmt(h.ctx.db, 'UPDATE providers SET caldav_url = ? WHERE id = ?').run(cal, h.ids.provider);
     const deps = jobDeps(h);
     await bookVia(h, (await slotsOf(h, '2030-01-08')).timeslots[1].id);
     await dispatchOutbox(deps);
     const retry = { maxAttempts: 2, baseDelayMs: 1000, maxDelayMs: 5000 };
     expect(await syncCalendars(deps, { retry })).toMatchObject({ retried: 1 });
-    const row = () =>
-      sqliteOf(h.ctx.db).prepare('SELECT status, attempts, last_error FROM calendar_sync').get() as Record<
+    const row = async () =>
+      (await stmt(h.ctx.db, 'SELECT status, attempts, last_error FROM calendar_sync').get()) as Record<
         string,
         unknown
       >;
-    expect(row()).toMatchObject({ status: 'pending', attempts: 1 });
-    expect(String(row().last_error)).toMatch(/CalDAV PUT: HTTP 4\d\d/);
+    expect(await row()).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(String((await row()).last_error)).toMatch(/CalDAV PUT: HTTP 4\d\d/);
     expect((await syncCalendars(deps, { retry })).claimed).toBe(0); // backing off
     h.clock.advance(1000);
     expect(await syncCalendars(deps, { retry })).toMatchObject({ failed: 1 });
-    expect(row()).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(await row()).toMatchObject({ status: 'failed', attempts: 2 });
   });
 });

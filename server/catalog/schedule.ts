@@ -94,8 +94,8 @@ export async function addTimeOff(
   await stmt(
     db,
     `INSERT INTO busy_blocks (id, provider_id, start_at, end_at, source, external_id, reason, created_at)
-     VALUES (@id, @provider_id, @start_at, @end_at, @source, @external_id, @reason, ?)`,
-  ).run(row, w.now);
+     VALUES (@id, @provider_id, @start_at, @end_at, @source, @external_id, @reason, @created_at)`,
+  ).run({ ...row, created_at: w.now });
   await audit(db, w, actor, 'time_off.added', {
     providerId,
     start: b.start,

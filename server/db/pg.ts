@@ -43,6 +43,8 @@ export function toPg(sql: string): { text: string; names: string[] | null } {
       i += m[0].length;
     } else out += c;
   }
+  // SQLite binds an object of names and positional values together; here they would share $1
+  if (named && n > 0) throw new Error(`one statement mixes @name and ? placeholders: ${sql}`);
   out = out.replace(/\bLIKE\b/g, 'ILIKE');
   const r = { text: out, names: named ? names : null };
   if (translated.size < 5000) translated.set(sql, r);

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { sqliteOf } from '../db/open.js';
+import { stmt } from '../db/open.js';
 import { maskedConfig, testConfig } from '../config.js';
 import { signApiRequest } from '../realtime/protocol.js';
 import { auth, bookVia, type Harness, makeHarness, slotsOf, holdVia } from '../testing/harness.js';
+import { withoutForeignKeys } from '../testing/bypass.js';
 import { signatureHeader } from '../webhooks/signature.js';
 
 /**
@@ -49,17 +50,16 @@ describe('12.1 secrets in responses', () => {
     expect(patched.statusCode).toBe(200);
     expect(patched.body).not.toMatch(/s3cret-pass|bearer-xyz/);
     // stored apart from the provider row
-    const stored = sqliteOf(h.ctx.db)
-      .prepare(
-        'SELECT caldav_username, caldav_password, caldav_token FROM provider_credentials WHERE provider_id = ?',
-      )
-      .get(id);
+    const stored = await stmt(
+      h.ctx.db,
+      'SELECT caldav_username, caldav_password, caldav_token FROM provider_credentials WHERE provider_id = ?',
+    ).get(id);
     expect(stored).toEqual({
       caldav_username: 'desk',
       caldav_password: 's3cret-pass',
       caldav_token: 'bearer-xyz',
     });
-    const row = sqliteOf(h.ctx.db).prepare('SELECT caldav_url FROM providers WHERE id = ?').get(id) as {
+    const row = (await stmt(h.ctx.db, 'SELECT caldav_url FROM providers WHERE id = ?').get(id)) as {
       caldav_url: string;
     };
     expect(row.caldav_url).toBe('https://cal.example.com/dav/clinic/');
@@ -94,9 +94,10 @@ describe('12.1 secrets in responses', () => {
 
   it('a provider stored with credentials in its URL has them moved out on start-up', async () => {
     h = await makeHarness();
-    sqliteOf(h.ctx.db)
-      .prepare('UPDATE providers SET caldav_url = ? WHERE id = ?')
-      .run('https://legacy:legacy-pass@cal.example.com/c/', h.ids.provider);
+    await stmt(h.ctx.db, 'UPDATE providers SET caldav_url = ? WHERE id = ?').run(
+      'https://legacy:legacy-pass@cal.example.com/c/',
+      h.ids.provider,
+    );
     const { moveUrlCredentials } = await import('../catalog/credentials.js');
     expect(await moveUrlCredentials(h.ctx.db, h.clock.now())).toBe(1);
     const r = await h.app.inject({ method: 'GET', url: '/providers', headers: auth(h.tokens.admin) });
@@ -275,10 +276,9 @@ describe('12.10 smaller ones (server side)', () => {
     });
     const token = t.json().token as string;
     expect((await h.app.inject({ method: 'GET', url: '/me', headers: auth(token) })).statusCode).toBe(200);
-    const raw = sqliteOf(h.ctx.db);
-    raw.pragma('foreign_keys = OFF');
-    raw.prepare('DELETE FROM users WHERE id = ?').run(u.json().id);
-    raw.pragma('foreign_keys = ON');
+    await withoutForeignKeys(h.ctx.db, async (q) => {
+      await q.run('DELETE FROM users WHERE id = ?', [u.json().id]);
+    });
     expect((await h.app.inject({ method: 'GET', url: '/me', headers: auth(token) })).statusCode).toBe(401);
   });
 });

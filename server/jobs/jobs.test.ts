@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { sqliteOf } from '../db/open.js';
+import { stmt } from '../db/open.js';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signatureHeader } from '../webhooks/signature.js';
@@ -37,15 +37,16 @@ describe('startJobs (inline mode: the same job functions on timers, as under tsx
 
 describe('pruning', () => {
   it('drops done outbox events past retention, expired idempotency keys and old signatures; keeps pending', async () => {
-    const db = sqliteOf(h.ctx.db);
+    const db = h.ctx.db;
     const now = h.clock.now();
     const day = 86_400_000;
-    db.prepare(
+    await stmt(
+      db,
       `INSERT INTO outbox (id, topic, payload, status, attempts, next_attempt_at, created_at, processed_at) VALUES
         ('old-done', 't', '{}', 'done', 1, 0, ?, ?), ('new-done', 't', '{}', 'done', 1, 0, ?, ?),
         ('old-pending', 't', '{}', 'pending', 0, 0, ?, NULL)`,
     ).run(now - 8 * day, now - 8 * day, now - day, now - day, now - 8 * day);
-    db.prepare('INSERT INTO webhook_signatures (signature, received_at) VALUES (?, ?), (?, ?)').run(
+    await stmt(db, 'INSERT INTO webhook_signatures (signature, received_at) VALUES (?, ?), (?, ?)').run(
       'old',
       now - 26 * 60_000, // signatures are remembered 25 minutes (both signing windows)
       'new',
@@ -54,7 +55,7 @@ describe('pruning', () => {
     const r = await prune(jobDeps(h));
     expect(r.outbox).toBe(1);
     expect(r.signatures).toBe(1);
-    expect(db.prepare(`SELECT id FROM outbox WHERE id LIKE '%-%' ORDER BY id`).all()).toEqual([
+    expect(await stmt(db, `SELECT id FROM outbox WHERE id LIKE '%-%' ORDER BY id`).all()).toEqual([
       { id: 'new-done' },
       { id: 'old-pending' },
     ]);

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { sqliteOf } from '../db/open.js';
+import { stmt } from '../db/open.js';
 import { join } from 'node:path';
 import ICAL from 'ical.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -105,15 +105,15 @@ describe('email notifications through a real SMTP server', () => {
   it('the same event dispatched twice, concurrently from two handles, queues one email per recipient', async () => {
     const slots = (await slotsOf(h, DAY)).timeslots;
     await bookVia(h, slots[1].id);
-    const { openDb } = await import('../db/open.js');
-    const other = await openDb(h.ctx.config.dbPath, { migrate: false });
+    const { openDatabase } = await import('../db/open.js');
+    const other = await openDatabase(h.ctx.config, { migrate: false });
     try {
       const r1 = await dispatchOutbox(jobDeps(h));
       const r2 = await dispatchOutbox({ ...jobDeps(h), db: other });
       expect(r1.notifications + r2.notifications).toBe(2);
-      expect(sqliteOf(h.ctx.db).prepare('SELECT count(*) AS n FROM notifications').get()).toEqual({ n: 2 });
+      expect(await stmt(h.ctx.db, 'SELECT count(*) AS n FROM notifications').get()).toEqual({ n: 2 });
       // rows re-marked pending (as if a crash lost the "done") still produce no second email
-      sqliteOf(h.ctx.db).prepare(`UPDATE outbox SET status = 'pending'`).run();
+      await stmt(h.ctx.db, `UPDATE outbox SET status = 'pending'`).run();
       expect((await dispatchOutbox({ ...jobDeps(h), db: other })).notifications).toBe(0);
     } finally {
       await other.close();
@@ -121,23 +121,23 @@ describe('email notifications through a real SMTP server', () => {
   });
 
   it('a malformed outbox event is retried with backoff and dead-lettered, others flow on', async () => {
-    sqliteOf(h.ctx.db)
-      .prepare(
-        `INSERT INTO outbox (id, topic, payload, status, attempts, next_attempt_at, created_at) VALUES ('bad', 'booking.confirmed', '{}', 'pending', 0, ?, ?)`,
-      )
-      .run(h.clock.now(), h.clock.now());
+    await stmt(
+      h.ctx.db,
+      `INSERT INTO outbox (id, topic, payload, status, attempts, next_attempt_at, created_at) VALUES ('bad', 'booking.confirmed', '{}', 'pending', 0, ?, ?)`,
+    ).run(h.clock.now(), h.clock.now());
     const retry = { maxAttempts: 2, baseDelayMs: 1000, maxDelayMs: 10_000 };
     expect((await dispatchOutbox(jobDeps(h), { retry })).failed).toBe(1);
-    const row = () =>
-      sqliteOf(h.ctx.db)
-        .prepare(`SELECT status, attempts, last_error FROM outbox WHERE id = 'bad'`)
-        .get() as Record<string, unknown>;
-    expect(row()).toMatchObject({ status: 'pending', attempts: 1 });
-    expect(String(row().last_error)).toMatch(/no appointment/);
+    const row = async () =>
+      (await stmt(
+        h.ctx.db,
+        `SELECT status, attempts, last_error FROM outbox WHERE id = 'bad'`,
+      ).get()) as Record<string, unknown>;
+    expect(await row()).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(String((await row()).last_error)).toMatch(/no appointment/);
     expect((await dispatchOutbox(jobDeps(h), { retry })).failed).toBe(0); // not due yet
     h.clock.advance(1000);
     await dispatchOutbox(jobDeps(h), { retry });
-    expect(row()).toMatchObject({ status: 'dead', attempts: 2 });
+    expect(await row()).toMatchObject({ status: 'dead', attempts: 2 });
   });
 
   it('SMTP refusals: 4xx retried with backoff, 5xx dead-lettered at once; last_error kept and shown', async () => {

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { sqliteOf } from '../db/open.js';
+import { stmt } from '../db/open.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { jobDeps } from '../jobs/testing.js';
 import { bookVia, type Harness, makeHarness, slotsOf } from '../testing/harness.js';
@@ -74,12 +74,11 @@ async function send(webhookTimeoutMs = 10_000) {
   }
 }
 
-function row(channel: string) {
-  return sqliteOf(h.ctx.db)
-    .prepare(
-      'SELECT status, attempts, last_error, provider_message_id, next_attempt_at FROM notifications WHERE channel = ?',
-    )
-    .get(channel) as {
+async function row(channel: string) {
+  return (await stmt(
+    h.ctx.db,
+    'SELECT status, attempts, last_error, provider_message_id, next_attempt_at FROM notifications WHERE channel = ?',
+  ).get(channel)) as {
     status: string;
     attempts: number;
     last_error: string | null;
@@ -94,12 +93,12 @@ describe('SMS and push webhook adapters', () => {
     await dispatchOutbox(jobDeps(h));
     h.ctx.config.smsWebhookUrl = undefined;
     await send();
-    expect(row('sms')).toMatchObject({
+    expect(await row('sms')).toMatchObject({
       status: 'queued',
       attempts: 1,
       last_error: 'no sms transport configured',
     });
-    expect(row('push')).toMatchObject({ status: 'sent' });
+    expect(await row('push')).toMatchObject({ status: 'sent' });
   });
 
   it('a customer with a phone gets an SMS and a push, each signed over the raw body', async () => {
@@ -117,7 +116,7 @@ describe('SMS and push webhook adapters', () => {
     }
     expect(hits.find((x) => x.path === '/sms')!.body.to).toBe('+15550100');
     expect(hits.find((x) => x.path === '/push')!.body.to).toBe(`user:${h.ids.bob}`);
-    expect(row('sms')).toMatchObject({ status: 'sent', provider_message_id: 'gw-1' });
+    expect(await row('sms')).toMatchObject({ status: 'sent', provider_message_id: 'gw-1' });
     // alice has no phone: no SMS for her, but a push
     await bookVia(h, (await slotsOf(h, '2030-01-08')).timeslots[1].id, { userId: h.ids.alice });
     await dispatchOutbox(jobDeps(h));
@@ -132,21 +131,21 @@ describe('SMS and push webhook adapters', () => {
     // push first (sent), then sms 503
     plan = (hit) => (hit.path === '/sms' ? { status: 503, body: 'busy' } : { status: 200 });
     await send();
-    expect(row('sms')).toMatchObject({ status: 'queued', attempts: 1 });
-    expect(row('sms').last_error).toBe('HTTP 503: busy');
-    expect(row('sms').next_attempt_at).toBe(h.clock.now() + 1000);
+    expect(await row('sms')).toMatchObject({ status: 'queued', attempts: 1 });
+    expect((await row('sms')).last_error).toBe('HTTP 503: busy');
+    expect((await row('sms')).next_attempt_at).toBe(h.clock.now() + 1000);
     // second attempt: the gateway hangs → timeout, backoff doubles
     plan = (hit) => (hit.path === '/sms' ? { status: 200, hang: true } : { status: 200 });
     h.clock.advance(1000);
     await send(300);
-    expect(row('sms')).toMatchObject({ status: 'queued', attempts: 2 });
-    expect(row('sms').last_error).toMatch(/timeout after 300 ms/);
-    expect(row('sms').next_attempt_at).toBe(h.clock.now() + 2000);
+    expect(await row('sms')).toMatchObject({ status: 'queued', attempts: 2 });
+    expect((await row('sms')).last_error).toMatch(/timeout after 300 ms/);
+    expect((await row('sms')).next_attempt_at).toBe(h.clock.now() + 2000);
     // third attempt succeeds
     plan = () => ({ status: 202, body: '{"id":"sms-42"}' });
     h.clock.advance(2000);
     await send();
-    expect(row('sms')).toMatchObject({
+    expect(await row('sms')).toMatchObject({
       status: 'sent',
       attempts: 3,
       last_error: null,
@@ -162,25 +161,28 @@ describe('SMS and push webhook adapters', () => {
     await bookVia(h, (await slotsOf(h, '2030-01-08')).timeslots[0].id, { userId: h.ids.bob });
     await dispatchOutbox(jobDeps(h));
     await send();
-    expect(row('push')).toMatchObject({ status: 'failed', attempts: 1, last_error: 'HTTP 400: bad device' });
+    expect(await row('push')).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      last_error: 'HTTP 400: bad device',
+    });
     for (let i = 0; i < 3; i++) {
       h.clock.advance(10_000);
       await send();
     }
-    expect(row('sms')).toMatchObject({ status: 'failed', attempts: 3, last_error: 'HTTP 500' });
+    expect(await row('sms')).toMatchObject({ status: 'failed', attempts: 3, last_error: 'HTTP 500' });
     expect(hits.filter((x) => x.path === '/sms')).toHaveLength(3);
 
     // a gateway that is down: network errors retry
     await new Promise((r) => server.close(r));
     server.closeAllConnections();
-    sqliteOf(h.ctx.db)
-      .prepare(
-        `UPDATE notifications SET status = 'queued', attempts = 0, next_attempt_at = 0 WHERE channel = 'sms'`,
-      )
-      .run();
+    await stmt(
+      h.ctx.db,
+      `UPDATE notifications SET status = 'queued', attempts = 0, next_attempt_at = 0 WHERE channel = 'sms'`,
+    ).run();
     await send();
-    expect(row('sms')).toMatchObject({ status: 'queued', attempts: 1 });
-    expect(row('sms').last_error).toMatch(/^network: /);
+    expect(await row('sms')).toMatchObject({ status: 'queued', attempts: 1 });
+    expect((await row('sms')).last_error).toMatch(/^network: /);
     server.listen(0); // reopened so afterEach can close it
   });
 });

@@ -1,5 +1,4 @@
 import { Writable } from 'node:stream';
-import { sqliteOf } from '../db/open.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
 import { insertToken } from '../auth/tokens.js';
@@ -32,7 +31,7 @@ async function appWith(level: string, pretty = false) {
   const app = await buildApp(ctx);
   close = async () => {
     await app.close();
-    sqliteOf(ctx.db).close();
+    await ctx.db.close();
   };
   return { app, token, lines: m.lines, logger };
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sqliteOf } from '../db/open.js';
+import { stmt } from '../db/open.js';
 import { write } from '../outbox/write.js';
 import { sample } from './prom-text.js';
 import { sweepExpired } from '../reservations/reservations.js';
@@ -186,13 +186,14 @@ describe('/metrics', () => {
 
   it('reports notification outcomes by channel from the notifications table', async () => {
     const now = h.clock.now();
-    const ins = sqliteOf(h.ctx.db).prepare(
+    const ins = stmt(
+      h.ctx.db,
       `INSERT INTO notifications (id, event_id, channel, recipient, template, status, message_id, attempts, next_attempt_at, created_at, updated_at)
        VALUES (?, 'e1', ?, ?, 't', ?, ?, 1, ?, ?, ?)`,
     );
-    ins.run('n1', 'email', 'a@x', 'delivered', 'm1', now, now, now);
-    ins.run('n2', 'email', 'b@x', 'bounced', 'm2', now, now, now);
-    ins.run('n3', 'sms', '+1', 'failed', 'm3', now, now, now);
+    await ins.run('n1', 'email', 'a@x', 'delivered', 'm1', now, now, now);
+    await ins.run('n2', 'email', 'b@x', 'bounced', 'm2', now, now, now);
+    await ins.run('n3', 'sms', '+1', 'failed', 'm3', now, now, now);
     const text = await scrape();
     expect(sample(text, 'appt_notifications', { channel: 'email', status: 'delivered' })).toBe(1);
     expect(sample(text, 'appt_notifications', { channel: 'email', status: 'bounced' })).toBe(1);

@@ -81,9 +81,10 @@ describe('timeslot.updated coalescing', () => {
     await waitUntil(() => h.ctx.realtime.feed.pending() === 0);
     await new Promise((res) => setTimeout(res, 300));
     const msgs = r.events.filter((e) => e.event === 'timeslot.updated');
-    // one message at once, then at most one per 250 ms while changes keep coming
+    // one message at once, then at most one per 250 ms while changes keep coming (the burst
+    // takes ~100 ms on SQLite, ~1 s on PostgreSQL where each change is a round trip)
     expect(msgs.length).toBeGreaterThanOrEqual(1);
-    expect(msgs.length).toBeLessThanOrEqual(Math.min(5, 2 + Math.ceil(elapsed / 250)));
+    expect(msgs.length).toBeLessThanOrEqual(2 + Math.ceil(elapsed / 250));
     for (const m of msgs) {
       const d = m.data as TimeslotUpdated;
       expect(d).toMatchObject({ providerId: h.ids.provider, date: DAY });

@@ -44,7 +44,7 @@ export interface HarnessOptions {
 export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'appt-test-'));
   // the PostgreSQL run of the suite: a fresh database for each harness that names none
-  const pgDb = PG_SUITE && !opts.config?.databaseUrl ? await freshPgDatabase() : undefined;
+  const pgDb = PG_SUITE && !opts.config?.databaseUrl ? await freshPgDatabase({ migrated: true }) : undefined;
   const config = testConfig({
     dataDir: dir,
     dbPath: opts.file === false ? ':memory:' : join(dir, 'appt.db'),

@@ -1,5 +1,5 @@
 import ICAL from 'ical.js';
-import { sqliteOf } from '../db/open.js';
+import { stmt } from '../db/open.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exportIcs } from '../calendar/feed.js';
 import { jobDeps } from '../jobs/testing.js';
@@ -117,9 +117,10 @@ describe('signed webhooks', () => {
     expect(shown.attentionReason).toMatch(/gcal-1/);
     // the provider is told by email; the customer is not
     await dispatchOutbox(jobDeps(h));
-    const notes = sqliteOf(h.ctx.db)
-      .prepare(`SELECT recipient, template FROM notifications WHERE template = 'attention'`)
-      .all();
+    const notes = await stmt(
+      h.ctx.db,
+      `SELECT recipient, template FROM notifications WHERE template = 'attention'`,
+    ).all();
     expect(notes).toEqual([{ recipient: 'doc@example.com', template: 'attention' }]);
     // same block again (a new delivery, so a new signature): nothing changes
     h.clock.advance(1000);
@@ -202,7 +203,7 @@ describe('ICS feed and export', () => {
     const slots = (await slotsOf(h, DAY)).timeslots;
     const a = await bookVia(h, slots[1].id);
     const token = (
-      sqliteOf(h.ctx.db).prepare('SELECT feed_token FROM providers WHERE id = ?').get(h.ids.provider) as {
+      (await stmt(h.ctx.db, 'SELECT feed_token FROM providers WHERE id = ?').get(h.ids.provider)) as {
         feed_token: string;
       }
     ).feed_token;

@@ -33,7 +33,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await srv?.stop();
-  srv?.cleanup();
+  await srv?.cleanup();
   rmSync(work, { recursive: true, force: true });
 });
 

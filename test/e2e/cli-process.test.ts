@@ -3,13 +3,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { api, type ServerProcess, seedCatalog, startServerProcess } from '../server-process.js';
+import {
+  api,
+  backendEnv,
+  dropBackend,
+  type ServerProcess,
+  seedCatalog,
+  startServerProcess,
+} from '../server-process.js';
 import { APPT, appt, json, tempHome } from './cli-helpers.js';
 
 // What a process loads and how `appt demo` behaves without a terminal.
 
 const work = mkdtempSync(join(tmpdir(), 'appt-proc-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(work, { recursive: true, force: true });
+  await dropBackend(join(work, 'demo'));
+});
 
 /** Runs appt with a preload that writes every CommonJS module it loaded (ink pulls react, the server fastify). */
 async function loaded(args: string[], env: Record<string, string> = {}) {
@@ -31,7 +41,7 @@ describe('cold start', () => {
   let srv: ServerProcess | undefined;
   afterAll(async () => {
     await srv?.stop();
-    srv?.cleanup();
+    await srv?.cleanup();
   });
 
   it('appt --version loads neither undici, the server, ink/react nor luxon', async () => {
@@ -60,7 +70,8 @@ describe('appt demo without a terminal', () => {
   it('serves the demo database, logs to server.log, saves a staff login other terminals use', async () => {
     const dataDir = join(work, 'demo');
     const home = tempHome();
-    const env = { NO_COLOR: '1', APPT_HOME: home };
+    // the PostgreSQL run: the demo on a database of its own, kept for the second start
+    const env = { NO_COLOR: '1', APPT_HOME: home, ...(await backendEnv(dataDir)) };
     const child = execa(process.execPath, [APPT, 'demo', '--port', '0', '--data-dir', dataDir, '--json'], {
       env,
       reject: false,
@@ -72,7 +83,8 @@ describe('appt demo without a terminal', () => {
       err += d.toString();
     });
     const first = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`demo did not start: ${err}`)), 90_000);
+      // seeding ~2,000 bookings: ~12 s on SQLite, ~30 s on PostgreSQL (a round trip per statement)
+      const t = setTimeout(() => reject(new Error(`demo did not start: ${err}`)), 150_000);
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         if (out.includes('\n')) {

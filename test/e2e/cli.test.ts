@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await srv?.stop();
-  srv?.cleanup();
+  await srv?.cleanup();
   if (home) rmSync(home, { recursive: true, force: true });
 });
 
@@ -273,7 +273,7 @@ describe('reschedule', () => {
       expect(r.stderr).toMatch(/Hold expired/);
     } finally {
       await short.stop();
-      short.cleanup();
+      await short.cleanup();
     }
   });
 });

@@ -1,8 +1,7 @@
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SmtpSink, startSmtpSink } from '../../server/notifications/testing.js';
-import { api, type ServerProcess, startServerProcess } from '../server-process.js';
+import { stmt } from '../../server/db/open.js';
+import { api, openServerDatabase, type ServerProcess, startServerProcess } from '../server-process.js';
 
 /**
  * The issue's crash scenario on the real server: `bin/appt serve` (Bree worker threads) is
@@ -22,7 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (srv.child.exitCode === null && srv.child.signalCode === null) await srv.stop('SIGKILL');
-  srv.cleanup();
+  await srv.cleanup();
   await sink.close();
 });
 
@@ -93,11 +92,11 @@ describe('SIGKILL the server mid-send, restart', () => {
       }
     };
     await Promise.all(Array.from({ length: 8 }, lane));
-    const db = new Database(join(srv.dataDir, 'appt.db'));
-    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    const db = await openServerDatabase(srv.dataDir);
+    const count = async (sql: string) => ((await stmt(db, sql).get()) as { n: number }).n;
     try {
       await until(
-        () => count('SELECT count(*) AS n FROM notifications') === 500,
+        async () => (await count('SELECT count(*) AS n FROM notifications')) === 500,
         30_000,
         '500 queued notifications',
       );
@@ -110,21 +109,22 @@ describe('SIGKILL the server mid-send, restart', () => {
       const receivedByKill = new Set(sink.messages.map((m) => m.messageId));
       const unsentAtKill = new Set(
         (
-          db.prepare(`SELECT message_id FROM notifications WHERE status = 'queued'`).all() as {
-            message_id: string;
-          }[]
+          await stmt<{ message_id: string }>(
+            db,
+            `SELECT message_id FROM notifications WHERE status = 'queued'`,
+          ).all()
         ).map((r) => r.message_id),
       );
-      const claimed = count(
+      const claimed = await count(
         `SELECT count(*) AS n FROM notifications WHERE status = 'queued' AND claimed_until IS NOT NULL`,
       );
       expect(claimed).toBeLessThanOrEqual(CONCURRENCY);
       // the dead server's claims would lapse after their lease (minutes); move that time on
-      db.prepare(`UPDATE notifications SET claimed_until = NULL WHERE status = 'queued'`).run();
+      await stmt(db, `UPDATE notifications SET claimed_until = NULL WHERE status = 'queued'`).run();
 
       srv = await startServerProcess({ dataDir: srv.dataDir, env: env() });
       await until(
-        () => count(`SELECT count(*) AS n FROM notifications WHERE status = 'sent'`) === 500,
+        async () => (await count(`SELECT count(*) AS n FROM notifications WHERE status = 'sent'`)) === 500,
         60_000,
         'all 500 sent',
       );
@@ -143,7 +143,7 @@ describe('SIGKILL the server mid-send, restart', () => {
         `server crash test: SIGKILL after ${atKill} of 500 emails, ${claimed} claimed in flight, ${dups.length} duplicate(s) after restart`,
       );
     } finally {
-      db.close();
+      await db.close();
       await srv.stop('SIGTERM');
     }
   }, 180_000);

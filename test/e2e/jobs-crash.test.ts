@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { sqliteOf } from '../../server/db/open.js';
+import { stmt } from '../../server/db/open.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobDeps } from '../../server/jobs/testing.js';
@@ -10,7 +10,8 @@ import { ROOT } from '../server-process.js';
 
 /**
  * Delivery guarantee under a crash: the compiled sender loop (a separate process on the
- * same SQLite file) is SIGKILLed while 500 emails are going out, then started again. The
+ * same database:
+ * the SQLite file, or the harness's PostgreSQL database in the PostgreSQL run) is SIGKILLed while 500 emails are going out, then started again. The
  * real SMTP sink must hold all 500 Message-IDs; a duplicate may only be a message that was
  * in flight at the kill, and there can be no more of those than the sender's concurrency.
  */
@@ -36,16 +37,23 @@ function startSender(): ChildProcess {
       '--idle-ms',
       '50',
     ],
-    { env: { ...process.env, APPT_SMTP_URL: sink.url }, stdio: ['ignore', 'ignore', 'pipe'] },
+    {
+      env: {
+        ...process.env,
+        APPT_SMTP_URL: sink.url,
+        ...(h.ctx.config.databaseUrl ? { APPT_DATABASE_URL: h.ctx.config.databaseUrl } : {}),
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
   );
   children.push(child);
   return child;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, ms: number, what: string) {
+async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string) {
   const end = Date.now() + ms;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
@@ -76,8 +84,8 @@ describe('crash while sending (SIGKILL mid-flight, restart)', () => {
       }
     }
     expect((await dispatchOutbox(jobDeps(h))).notifications).toBe(500);
-    const count = (sql: string) => (sqliteOf(h.ctx.db).prepare(sql).get() as { n: number }).n;
-    expect(count(`SELECT count(*) AS n FROM notifications WHERE status = 'queued'`)).toBe(500);
+    const count = async (sql: string) => ((await stmt(h.ctx.db, sql).get()) as { n: number }).n;
+    expect(await count(`SELECT count(*) AS n FROM notifications WHERE status = 'queued'`)).toBe(500);
 
     const first = startSender();
     await until(() => sink.messages.length >= 150, 60_000, 'the first sender to be mid-way');
@@ -91,18 +99,19 @@ describe('crash while sending (SIGKILL mid-flight, restart)', () => {
     const receivedByKill = new Set(sink.messages.map((m) => m.messageId));
     const unsentAtKill = new Set(
       (
-        sqliteOf(h.ctx.db).prepare(`SELECT message_id FROM notifications WHERE status = 'queued'`).all() as {
-          message_id: string;
-        }[]
+        await stmt<{ message_id: string }>(
+          h.ctx.db,
+          `SELECT message_id FROM notifications WHERE status = 'queued'`,
+        ).all()
       ).map((r) => r.message_id),
     );
-    const sentAtKill = count(`SELECT count(*) AS n FROM notifications WHERE status = 'sent'`);
+    const sentAtKill = await count(`SELECT count(*) AS n FROM notifications WHERE status = 'sent'`);
     expect(sentAtKill).toBeLessThan(500);
 
     await sleep(LEASE_MS); // the dead sender's claims lapse
     const second = startSender();
     await until(
-      () => count(`SELECT count(*) AS n FROM notifications WHERE status = 'sent'`) === 500,
+      async () => (await count(`SELECT count(*) AS n FROM notifications WHERE status = 'sent'`)) === 500,
       60_000,
       'all 500 sent',
     );
@@ -113,9 +122,9 @@ describe('crash while sending (SIGKILL mid-flight, restart)', () => {
     const distinct = new Set(ids);
     expect(distinct.size).toBe(500);
     const expected = new Set(
-      (
-        sqliteOf(h.ctx.db).prepare('SELECT message_id FROM notifications').all() as { message_id: string }[]
-      ).map((r) => r.message_id),
+      (await stmt<{ message_id: string }>(h.ctx.db, 'SELECT message_id FROM notifications').all()).map(
+        (r) => r.message_id,
+      ),
     );
     expect([...distinct].every((id) => expected.has(id))).toBe(true);
     const seen = new Map<string, number>();

@@ -2,12 +2,18 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import ICAL from 'ical.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calendarParts, type SmtpSink, startSmtpSink } from '../../server/notifications/testing.js';
 import { signatureHeader } from '../../server/webhooks/signature.js';
-import { api, type ServerProcess, startServerProcess } from '../server-process.js';
+import { stmt } from '../../server/db/open.js';
+import {
+  api,
+  dropBackend,
+  openServerDatabase,
+  type ServerProcess,
+  startServerProcess,
+} from '../server-process.js';
 
 /**
  * The jobs inside the real server process (Bree worker threads from dist): a booking made
@@ -56,6 +62,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await sink.close();
   rmSync(dataDir, { recursive: true, force: true });
+  await dropBackend(dataDir);
 });
 
 async function seed(srv: ServerProcess) {
@@ -181,13 +188,13 @@ describe('jobs in the real server process', () => {
       );
       const ev = new ICAL.Component(ICAL.parse(readFileSync(file, 'utf8'))).getFirstSubcomponent('vevent')!;
       expect(ev.getFirstPropertyValue('uid')).toBe(apptId);
-      const db = new Database(join(dataDir, 'appt.db'), { readonly: true });
-      const { feed_token } = db
-        .prepare('SELECT feed_token FROM providers WHERE id = ?')
-        .get(cat.providerId) as {
+      const db = await openServerDatabase(dataDir);
+      const { feed_token } = (await stmt(db, 'SELECT feed_token FROM providers WHERE id = ?').get(
+        cat.providerId,
+      )) as {
         feed_token: string;
       };
-      db.close();
+      await db.close();
       const feed = await fetch(`${srv.url}/providers/${cat.providerId}/calendar.ics?token=${feed_token}`);
       expect(feed.status).toBe(200);
       expect(await feed.text()).toContain(`UID:${apptId}`);

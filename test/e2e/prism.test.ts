@@ -60,7 +60,7 @@ beforeAll(async () => {
 afterAll(async () => {
   prism?.kill('SIGTERM');
   await srv?.stop();
-  srv?.cleanup();
+  await srv?.cleanup();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type ServerProcess, seedCatalog, startServerProcess } from '../server-process.js';
+import { api, type ServerProcess, seedCatalog, shareBackend, startServerProcess } from '../server-process.js';
 
 /**
  * Races for one slot over real HTTP against the real server process: the database settles
@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await agent.close();
   await srv.stop();
-  srv.cleanup();
+  await srv.cleanup();
 });
 
 async function day(serviceId: string, date: string) {
@@ -120,6 +120,7 @@ describe('races for one slot (real HTTP, real server process)', () => {
     // of its own whose appt.db is the first one's file: the database still settles races.
     const otherDir = mkdtempSync(join(tmpdir(), 'appt-e2e-second-'));
     symlinkSync(join(srv.dataDir, 'appt.db'), join(otherDir, 'appt.db'));
+    await shareBackend(srv.dataDir, otherDir); // the PostgreSQL run: the first one's database
     for (const f of ['admin.token', 'secrets.json']) copyFileSync(join(srv.dataDir, f), join(otherDir, f));
     const second = await startServerProcess({ dataDir: otherDir, env: { APPT_RATE_LIMIT_STAFF: '0' } });
     try {
@@ -147,7 +148,7 @@ describe('races for one slot (real HTTP, real server process)', () => {
       expect(tally(results)).toEqual({ '201': 1, '409 slot_taken': 119 });
     } finally {
       await second.stop();
-      second.cleanup();
+      await second.cleanup();
     }
   });
 });

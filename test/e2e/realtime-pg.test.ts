@@ -37,8 +37,8 @@ describe.skipIf(!present)('11.5 realtime across processes (PostgreSQL LISTEN/NOT
   afterAll(async () => {
     await a?.stop();
     await b?.stop();
-    a?.cleanup();
-    b?.cleanup();
+    await a?.cleanup();
+    await b?.cleanup();
     await db?.drop();
   });
 

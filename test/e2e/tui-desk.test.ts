@@ -81,7 +81,7 @@ describe.skipIf(!haveTmux)('appt tui front desk (staff, 80×24) against a real s
   afterAll(async () => {
     tmux?.kill();
     await srv?.stop();
-    srv?.cleanup();
+    await srv?.cleanup();
     if (home) rmSync(home, { recursive: true, force: true });
   });
 

@@ -90,7 +90,7 @@ describe.skipIf(!haveTmux)('appt tui in tmux against a real server', () => {
   afterAll(async () => {
     tmux?.kill();
     await srv?.stop();
-    srv?.cleanup();
+    await srv?.cleanup();
     if (home) rmSync(home, { recursive: true, force: true });
   });
 
@@ -264,7 +264,7 @@ describe.skipIf(!haveTmux)(
     afterAll(async () => {
       tmux?.kill();
       await srv?.stop();
-      srv?.cleanup();
+      await srv?.cleanup();
       if (home) rmSync(home, { recursive: true, force: true });
     });
 

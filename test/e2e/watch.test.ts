@@ -34,7 +34,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await srv.stop();
-  srv.cleanup();
+  await srv.cleanup();
   rmSync(home, { recursive: true, force: true });
 });
 
@@ -254,7 +254,7 @@ describe('appt watch with a real sweeper', () => {
       expect(Date.parse(lapsed.at) - Date.parse(held.at)).toBeLessThan(3500);
     } finally {
       await s.stop();
-      s.cleanup();
+      await s.cleanup();
     }
   }, 60_000);
 });
@@ -299,7 +299,7 @@ describe('appt watch across a server restart', () => {
       expect(await w.exit).toBe(0);
     } finally {
       await s.stop();
-      s.cleanup();
+      await s.cleanup();
     }
   }, 60_000);
 });

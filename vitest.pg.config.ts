@@ -1,0 +1,98 @@
+import { configDefaults, defineConfig } from 'vitest/config';
+import base from './vitest.config.js';
+
+/**
+ * The PostgreSQL run of the suite (`npm run test:pg`): the same test files as `npm test`, on
+ * PostgreSQL. APPT_TEST_BACKEND=postgres makes every harness (server/testing/harness.ts) and
+ * every test server process (test/server-process.ts) run on a fresh database of its own,
+ * cloned from one migrated template the global setup makes per run. It needs a server to
+ * create databases on: APPT_TEST_DATABASE_URL=postgres://user@host:port/postgres (.ci/run
+ * starts a throwaway one). Without it the run says so and runs nothing — under CI=true it fails.
+ *
+ * Every test file runs here unless it is excluded below for a stated reason: a new test file
+ * that opens a database runs on both backends by default.
+ */
+const exclude = [
+  ...configDefaults.exclude,
+
+  // --- about SQLite itself: they stay in the SQLite run only ---
+  // backup/restore copy and verify the SQLite file (integrity_check, a live WAL copy);
+  // PostgreSQL backups are pg_dump's job
+  'server/ops/backup.test.ts',
+  // restoring a truncated SQLite backup file is refused (the live-database checks of
+  // truncation.test.ts run here)
+  'server/audit/truncation-restore.test.ts',
+  // file modes of appt.db/-wal/-shm, `appt admin backup` of the SQLite file, the data-dir lock
+  'test/e2e/files-lock.test.ts',
+  // backup/restore, WAL checkpoint on shutdown and a corrupted SQLite file, through the CLI
+  'test/e2e/ops.test.ts',
+  // the PostgreSQL tests proper: they already run in `npm test` whenever
+  // APPT_TEST_DATABASE_URL is set, each on databases of their own
+  'server/db/pg.test.ts',
+  'test/e2e/realtime-pg.test.ts',
+
+  // --- never open a database: they would only repeat the SQLite run ---
+  // CLI units against fakes (formatting, parsing, config, bulk plans, the offline queue's files)
+  'cli/bulk-dry-run.test.ts',
+  'cli/bulk-plan.test.ts',
+  'cli/commands/help.test.ts',
+  'cli/commands/staff-actions.test.ts',
+  'cli/config.test.ts',
+  'cli/format.test.ts',
+  'cli/queue/queue.test.ts',
+  'cli/runtime.test.ts',
+  // the Ink TUI against a fake data layer (ink-testing-library)
+  'cli/tui/**/*.test.{ts,tsx}',
+  // the bench runner's plumbing (scripts it writes itself), slot arithmetic, config parsing,
+  // the coalescer and the Pusher-protocol hub (in-memory, no app)
+  'scripts/bench/bench.test.ts',
+  'server/availability/slots.test.ts',
+  'server/config.test.ts',
+  'server/realtime/coalesce.test.ts',
+  'server/realtime/hub.test.ts',
+  // request logging: an app on an in-memory database only to mint a token; the log lines
+  // do not depend on the backend
+  'server/ops/logging.test.ts',
+  // the realtime benchmark's smoke run (fan-out inside one process; it starts its own server)
+  'server/realtime/bench-smoke.test.ts',
+  // `appt serve|demo` on a taken port and --print-config: they stop before a database opens
+  'test/e2e/cli-serve.test.ts',
+
+  // --- the terminal and the SQLite quick start ---
+  // the TUI in a real tmux: keystrokes and screens over a server the API tests already
+  // cover; the TUI's own logic runs against fakes in cli/tui/
+  'test/e2e/tui.test.ts',
+  'test/e2e/tui-desk.test.ts',
+  // the README's CLI examples as written: the SQLite quick start (`appt admin backup` copies
+  // the SQLite file; on PostgreSQL it points at pg_dump instead)
+  'test/e2e/readme-cli.test.ts',
+];
+
+const url = process.env.APPT_TEST_DATABASE_URL;
+if (!url && process.env.CI === 'true')
+  throw new Error('npm run test:pg needs PostgreSQL under CI=true: set APPT_TEST_DATABASE_URL');
+if (!url)
+  console.log(
+    'APPT_TEST_DATABASE_URL is not set: skipping the PostgreSQL run (point it at a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres)',
+  );
+
+// one template and one name prefix per run, so parallel runs on one server do not collide
+const run = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+process.env.APPT_TEST_PG_RUN = run;
+process.env.APPT_TEST_PG_TEMPLATE = `appt_tpl_${run}`;
+
+export default defineConfig({
+  ...base,
+  test: {
+    ...base.test,
+    include: url ? base.test!.include : [],
+    exclude,
+    passWithNoTests: !url,
+    env: {
+      APPT_TEST_BACKEND: 'postgres',
+      APPT_TEST_PG_RUN: run,
+      APPT_TEST_PG_TEMPLATE: `appt_tpl_${run}`,
+    },
+    globalSetup: [...(base.test!.globalSetup as string[]), ...(url ? ['test/pg-global-setup.ts'] : [])],
+  },
+});
