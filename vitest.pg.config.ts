@@ -30,6 +30,15 @@ const exclude = [
   // APPT_TEST_DATABASE_URL is set, each on databases of their own
   'server/db/pg.test.ts',
   'test/e2e/realtime-pg.test.ts',
+  'server/ops/checks-pg.test.ts',
+  'server/http/shared-limits.test.ts',
+  'test/e2e/cluster.test.ts',
+  'test/e2e/nginx.test.ts',
+  'test/e2e/backup-pg.test.ts',
+  // SQLite's page-level integrity check and a corrupted or unwritable SQLite file, and the
+  // worker-thread check on a big SQLite file (checks-pg.test.ts is their PostgreSQL side)
+  'server/ops/checks.test.ts',
+  'test/e2e/integrity.test.ts',
 
   // --- never open a database: they would only repeat the SQLite run ---
   // CLI units against fakes (formatting, parsing, config, bulk plans, the offline queue's files)

@@ -6,7 +6,6 @@ import { sqliteOf } from '../../server/db/open.js';
 import { QUICK_IN_THREAD_BYTES } from '../../server/ops/checks.js';
 import { fillAppointments } from '../../server/testing/bigdb.js';
 import { makeHarness } from '../../server/testing/harness.js';
-import { PG_SUITE } from '../../server/testing/pg.js';
 import { startServerProcess } from '../server-process.js';
 import { appt, tempHome } from './cli-helpers.js';
 
@@ -38,7 +37,7 @@ function hasPrlimit(): boolean {
 }
 
 // SQLite files (the PostgreSQL write check is in server/ops/checks-pg.test.ts)
-describe.skipIf(PG_SUITE)('12.6 corruption is detected', () => {
+describe('12.6 corruption is detected', () => {
   it('6. corruption is detected: garbage over an index page in the middle of the file makes `appt admin check` exit 1 (integrity) and /readyz 503', async () => {
     // a real database with enough data (bigger than the in-thread quick_check limit, so the
     // server's start-up quick_check runs in its worker), closed cleanly (WAL folded in)
