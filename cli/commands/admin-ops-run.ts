@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { BackupError, backupDataDir, restoreDataDir } from '../../server/ops/backup.js';
+import { BackupError, backupDataDir, restoreDataDir } from '../../server/entry.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { IO } from '../io.js';
 import type { DataDirFlags } from './admin-ops.js';

@@ -1,8 +1,13 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, loadConfig } from '../../server/config.js';
-import { createContext } from '../../server/context.js';
-import { dataDirSecrets, startServer } from '../../server/main.js';
+import {
+  ConfigError,
+  createContext,
+  dataDirSecrets,
+  insertToken,
+  loadConfig,
+  startServer,
+} from '../../server/entry.js';
 import { ApiClient } from '../../shared/client.js';
 import { openStore } from '../config.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -71,7 +76,6 @@ export async function runDemo(io: IO, o: DemoFlags): Promise<void> {
   const srv = await startServer({ ctx, say: (l) => io.err(`${l}\n`) }).catch((e: unknown) => {
     throw listenError(e, config.host, config.port);
   });
-  const { insertToken } = await import('../../server/auth/tokens.js');
   const login = await staffLogin(
     io,
     srv.url,

@@ -55,8 +55,8 @@ export async function runExportIcs(io: IO, id: string | undefined, o: ExportFlag
           items.push(...p.items);
           cursor = p.nextCursor ?? undefined;
         } while (cursor);
-        // the server's own calendar builder (pure, ical-generator): same UIDs and format
-        const { calendarFor } = await import('../../server/calendar/ics.js');
+        // the calendar builder the server uses (shared/ics.ts): same UIDs and format
+        const { calendarFor } = await import('../../shared/ics.js');
         const zone = items[0]?.timezone;
         ics = calendarFor(items, {
           name: o.provider

@@ -21,8 +21,7 @@ Examples:
   APPT_DATABASE_URL=postgres://appt@127.0.0.1/appt appt migrate --json`,
     )
     .action(async (o: { dataDir?: string; databaseUrl?: string; json?: boolean }) => {
-      const { loadConfig } = await import('../../server/config.js');
-      const { openDatabase } = await import('../../server/db/open.js');
+      const { loadConfig, openDatabase } = await import('../../server/entry.js');
       const config = loadConfig(
         {
           ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),

@@ -1,5 +1,12 @@
-import { ConfigError, loadConfig, maskedConfig } from '../../server/config.js';
-import { dataDirSecrets, startServer } from '../../server/main.js';
+import {
+  ConfigError,
+  createContext,
+  dataDirSecrets,
+  loadConfig,
+  makeLogger,
+  maskedConfig,
+  startServer,
+} from '../../server/entry.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { IO } from '../io.js';
 
@@ -46,8 +53,6 @@ export async function runServe(io: IO, o: ServeFlags): Promise<void> {
   // JSON lines for machines; a person at a terminal gets pino-pretty. Both redact secrets.
   const { assertPortFree, listenError } = await import('./listen-check.js');
   await assertPortFree(config.host, config.port);
-  const { makeLogger } = await import('../../server/ops/logger.js');
-  const { createContext } = await import('../../server/context.js');
   const logger = await makeLogger(config.logLevel, {
     pretty: io.isTTY && !o.json && config.logLevel !== 'silent',
   });

@@ -17,7 +17,8 @@ export function register(program: Command, io: IO): void {
     .addHelpText(
       'after',
       `
-Days are UTC days. Rates: expiry = expired / ended holds created in the window;
+Days are UTC days (the JSON says so in dayZone); fees and refunds are per currency,
+never added together. Rates: expiry = expired / ended holds created in the window;
 reschedule failures = refused / attempted reschedules (from the audit log).
 
 Examples:
