@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
+import { sendProblem } from './http/problem.js';
 import { ensureAdminToken } from './auth/tokens.js';
 import { type Config, type GeneratedSecrets, loadConfig } from './config.js';
 import { type AppContext, createContext } from './context.js';
@@ -71,19 +72,36 @@ async function start(
 ): Promise<RunningServer> {
   const adminTokenFile = await ensureAdminToken(ctx.db, config.dataDir, ctx.clock.now());
   if (adminTokenFile) say(`created an admin token in ${adminTokenFile} (mode 0600)`);
-  if (config.demo && (await isEmpty(ctx))) {
-    say('seeding demo data…');
-    const r = await seedDemo(ctx);
-    say(`demo data: ${r.providers} providers, ${r.users} customers, ${r.appointments} appointments`);
-  }
-  const jobs = config.jobs ? await startJobs(ctx) : { running: () => false, stop: async () => {} };
+  // The port comes first: a taken port fails here, before the demo seed and the job workers
+  // (which kept the process alive: `appt serve` on a taken port used to hang). Until the
+  // seed and the jobs are in place, requests get a 503 `unavailable` with Retry-After
+  // (the health probes answer, /readyz says not ready).
+  let jobs: Jobs = { running: () => false, stop: async () => {} };
+  let starting = true;
   const app = await buildApp(ctx, { jobsRunning: () => jobs.running() });
+  app.addHook('onRequest', async (req, reply) => {
+    if (!starting || req.url.startsWith('/healthz') || req.url.startsWith('/readyz')) return;
+    reply.header('retry-after', '1');
+    return sendProblem(reply, 'unavailable', 'the server is starting; retry shortly');
+  });
   // Slow or stuck clients cannot hold a connection forever; idle keep-alive sockets go
   // quickly so a shutdown is not kept waiting by them.
   app.server.requestTimeout = 30_000;
   app.server.headersTimeout = 15_000;
   app.server.keepAliveTimeout = 5_000;
   await app.listen({ port: config.port, host: config.host });
+  try {
+    if (config.demo && (await isEmpty(ctx))) {
+      say('seeding demo data…');
+      const r = await seedDemo(ctx);
+      say(`demo data: ${r.providers} providers, ${r.users} customers, ${r.appointments} appointments`);
+    }
+    if (config.jobs) jobs = await startJobs(ctx);
+  } catch (e) {
+    await app.close();
+    throw e;
+  }
+  starting = false;
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
