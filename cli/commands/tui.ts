@@ -10,6 +10,10 @@ export function register(program: Command, io: IO): void {
     )
     .option('--server <url>', 'server URL (default: the saved login or APPT_SERVER)')
     .option('--token <token>', 'API token (default: the saved login or APPT_TOKEN)')
+    .option(
+      '--json',
+      'the screen itself is interactive; a failure to open it (no terminal, not logged in) prints {"error":{code,status,detail,exitCode}} on stdout',
+    )
     .addHelpText(
       'after',
       `
@@ -20,7 +24,7 @@ Examples:
   appt login --server http://127.0.0.1:7400 --token T && appt tui
   APPT_SERVER=http://127.0.0.1:7400 APPT_TOKEN=T appt tui`,
     )
-    .action(async (o: { server?: string; token?: string }) => {
+    .action(async (o: { server?: string; token?: string; json?: boolean }) => {
       if (!io.stdinTTY || !io.isTTY)
         throw new CliError('appt tui needs a terminal (stdin and stdout a TTY)', EXIT.usage);
       const { loadSession } = await import('../config.js');
