@@ -94,8 +94,9 @@ export async function addTimeOff(
   await stmt(
     db,
     `INSERT INTO busy_blocks (id, provider_id, start_at, end_at, source, external_id, reason, created_at)
-     VALUES (@id, @provider_id, @start_at, @end_at, @source, @external_id, @reason, ?)`,
-  ).run(row, w.now);
+     VALUES (@id, @provider_id, @start_at, @end_at, @source, @external_id, @reason, @created_at)`,
+    // named parameters only: the PostgreSQL adapter does not mix them with `?` (it was a 500 there)
+  ).run({ ...row, created_at: w.now });
   await audit(db, w, actor, 'time_off.added', {
     providerId,
     start: b.start,

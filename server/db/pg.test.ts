@@ -43,7 +43,11 @@ describe.skipIf(!present)('PostgreSQL backend', () => {
     try {
       const dbs = await Promise.all([1, 2, 3, 4].map(() => openPg(fresh.url, { max: 2 })));
       const rows = await dbs[0].all<{ name: string }>('SELECT name FROM appt_migrations ORDER BY name');
-      expect(rows.map((r) => r.name)).toEqual(['0000_init.sql', '0001_guarantees.sql']);
+      expect(rows.map((r) => r.name)).toEqual([
+        '0000_init.sql',
+        '0001_guarantees.sql',
+        '0003_catalog_edits.sql',
+      ]);
       await Promise.all(dbs.map((d) => d.close()));
     } finally {
       await fresh.drop();

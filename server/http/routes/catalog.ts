@@ -37,6 +37,8 @@ import {
   toUser,
   updateProvider,
 } from '../../catalog/catalog.js';
+import { removeProvider, removeService, removeTimeOff, updateService } from '../../catalog/edit.js';
+import { Removed, UpdateService } from '../../../shared/catalog-schemas.js';
 import type { AppContext } from '../../context.js';
 import { write } from '../../outbox/write.js';
 
@@ -182,6 +184,70 @@ export const catalogRoutes =
         },
       },
       async (req) => ({ items: await listTimeOff(ctx.db, req.params.id) }),
+    );
+    // Editing and removing catalog entries (issue 13); the rules are in server/catalog/edit.ts.
+    app.patch(
+      '/admin/services/:id',
+      {
+        config: admin,
+        schema: {
+          tags: ['admin'],
+          summary:
+            'Change a service (applies to new bookings; cancellation terms only without active appointments)',
+          params: Id,
+          body: UpdateService,
+          response: { 200: Service, ...errors },
+        },
+      },
+      async (req) =>
+        await write(ctx, async (w) => await updateService(w.db, w, req.actor, req.params.id, req.body)),
+    );
+    app.delete(
+      '/admin/services/:id',
+      {
+        config: admin,
+        schema: {
+          tags: ['admin'],
+          summary: 'Remove a service (kept for history); 409 has_active_appointments while any use it',
+          params: Id,
+          response: { 200: Removed, ...errors },
+        },
+      },
+      async (req) => await write(ctx, async (w) => await removeService(w.db, w, req.actor, req.params.id)),
+    );
+    app.delete(
+      '/admin/providers/:id',
+      {
+        config: admin,
+        schema: {
+          tags: ['admin'],
+          summary:
+            'Remove a provider and its services (kept for history); 409 has_active_appointments while any',
+          params: Id,
+          response: { 200: Removed, ...errors },
+        },
+      },
+      async (req) => await write(ctx, async (w) => await removeProvider(w.db, w, req.actor, req.params.id)),
+    );
+    app.delete(
+      '/admin/providers/:id/time-off/:timeOffId',
+      {
+        config: admin,
+        schema: {
+          tags: ['admin'],
+          summary: 'Remove time off an admin added (calendar-synced blocks change in the calendar)',
+          params: Type.Object({
+            id: Type.String({ maxLength: 128 }),
+            timeOffId: Type.String({ maxLength: 128 }),
+          }),
+          response: { 200: Removed, ...errors },
+        },
+      },
+      async (req) =>
+        await write(
+          ctx,
+          async (w) => await removeTimeOff(w.db, w, req.actor, req.params.id, req.params.timeOffId),
+        ),
     );
     app.post(
       '/admin/users',
