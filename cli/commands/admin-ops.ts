@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { IO } from '../io.js';
+import type { Factory } from '../factory.js';
 
 export interface DataDirFlags {
   dataDir?: string;
@@ -11,7 +11,8 @@ export interface DataDirFlags {
  * backup and restore work on the local data directory, check asks the server.
  * Called by cli/commands/admin.ts with its `admin` command.
  */
-export function registerAdminOps(admin: Command, io: IO): void {
+export function registerAdminOps(admin: Command, f: Factory): void {
+  const { io } = f;
   admin
     .command('backup')
     .description(
