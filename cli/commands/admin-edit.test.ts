@@ -36,7 +36,10 @@ async function appt(...args: string[]) {
     code,
     stdout: io.stdout,
     stderr: io.stderr,
-    json: () => (expect(docs).toHaveLength(1), JSON.parse(docs[0]!)),
+    json: () => {
+      expect(docs).toHaveLength(1);
+      return JSON.parse(docs[0]!);
+    },
   };
 }
 
