@@ -315,7 +315,7 @@ export async function createUser(
   const taken = async () => {
     const u = await stmt<UserRow>(db, 'SELECT * FROM users WHERE lower(email) = lower(?)').get(b.email);
     return u
-      ? new AppError('email_taken', `a user with email ${b.email} exists: ${u.id} (${u.name})`, {
+      ? new AppError('email_taken', `a user with email ${b.email} exists already: ${u.id} (${u.name})`, {
           userId: u.id,
         })
       : undefined;
