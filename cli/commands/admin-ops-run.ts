@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { BackupError, backupDataDir, restoreDataDir } from '../../server/entry.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { type Factory, using } from '../factory.js';
 import type { IO } from '../io.js';
 import type { DataDirFlags } from './admin-ops.js';
 
@@ -49,9 +50,11 @@ export async function runRestore(io: IO, o: DataDirFlags & { from: string; yes?:
   }
 }
 
-export async function runCheck(io: IO, o: { json?: boolean }): Promise<void> {
-  const { withRuntime, toCliError } = await import('../runtime.js');
-  await withRuntime(io, { json: o.json, replay: false }, async (rt) => {
+export async function runCheck(f: Factory, o: { json?: boolean }): Promise<void> {
+  const { io } = f;
+  const { toCliError } = await import('../runtime.js');
+  await using(f, async () => {
+    const rt = await f.runtime({ json: o.json, replay: false });
     let r: Awaited<ReturnType<typeof rt.client.check>>;
     try {
       r = await rt.client.check();
@@ -65,16 +68,20 @@ export async function runCheck(io: IO, o: { json?: boolean }): Promise<void> {
     }
     const first = r.problems[0];
     if (!o.json) for (const p of r.problems) io.out(`${p.kind}${p.id ? ` ${p.id}` : ''}: ${p.detail}\n`);
-    throw new CliError(
+    const failed = new CliError(
       `check failed (${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}): ${first.kind}: ${first.detail}`,
       EXIT.failed,
     );
+    // with --json the report above is the one document
+    throw o.json ? failed.printed() : failed;
   });
 }
 
-export async function runRotate(io: IO, id: string, o: { json?: boolean }): Promise<void> {
-  const { withRuntime, toCliError } = await import('../runtime.js');
-  await withRuntime(io, { json: o.json, replay: false }, async (rt) => {
+export async function runRotate(f: Factory, id: string, o: { json?: boolean }): Promise<void> {
+  const { io } = f;
+  const { toCliError } = await import('../runtime.js');
+  await using(f, async () => {
+    const rt = await f.runtime({ json: o.json, replay: false });
     try {
       const t = await rt.client.rotateToken(id);
       if (o.json) io.out(`${JSON.stringify(t)}\n`);

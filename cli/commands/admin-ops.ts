@@ -64,7 +64,7 @@ Examples:
     .addHelpText('after', '\nExits 0 when everything holds, 1 with the first problem otherwise.')
     .action(async (o: { json?: boolean }) => {
       const { runCheck } = await import('./admin-ops-run.js');
-      await runCheck(io, o);
+      await runCheck(f, o);
     });
 
   const token =
@@ -77,6 +77,6 @@ Examples:
       .addHelpText('after', '\nThe new token is shown once.')
       .action(async (id: string, o: { json?: boolean }) => {
         const { runRotate } = await import('./admin-ops-run.js');
-        await runRotate(io, id, o);
+        await runRotate(f, id, o);
       });
 }

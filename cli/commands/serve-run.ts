@@ -8,7 +8,7 @@ import {
   startServer,
 } from '../../server/entry.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import type { IO } from '../io.js';
+import type { Factory } from '../factory.js';
 
 export interface ServeFlags {
   port?: string;
@@ -38,7 +38,8 @@ export function serveFlags(o: ServeFlags) {
   };
 }
 
-export async function runServe(io: IO, o: ServeFlags): Promise<void> {
+export async function runServe(f: Factory, o: ServeFlags): Promise<void> {
+  const { io } = f;
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(serveFlags(o), io.env, dataDirSecrets);

@@ -1,5 +1,5 @@
 import type { StatsResult } from '../../shared/stats.js';
-import type { IO } from '../io.js';
+import { type Factory, using } from '../factory.js';
 import type { StatsFlags } from './stats.js';
 
 const pct = (r: number) => `${(r * 100).toFixed(1)}%`;
@@ -61,12 +61,14 @@ export function formatStats(s: StatsResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function runStats(io: IO, o: StatsFlags): Promise<void> {
+export async function runStats(f: Factory, o: StatsFlags): Promise<void> {
+  const { io } = f;
   const since = o.since ?? '7d';
   // the same forms as every --since (checked here, sent as typed: the server reads spans too)
   (await import('../dates.js')).sinceArg(since, '--since');
-  const { withRuntime, toCliError } = await import('../runtime.js');
-  await withRuntime(io, { json: o.json, replay: false }, async (rt) => {
+  const { toCliError } = await import('../runtime.js');
+  await using(f, async () => {
+    const rt = await f.runtime({ json: o.json, replay: false });
     let s: StatsResult;
     try {
       s = (await rt.client.stats(since)) as StatsResult;
