@@ -90,16 +90,6 @@ export function openSessionQueue(io: IO, store: ConfigStore, session: Session): 
   return queue;
 }
 
-/** Runs `fn` with a runtime and always closes its connections. */
-export async function withRuntime<T>(io: IO, o: RuntimeOptions, fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = await openRuntime(io, o);
-  try {
-    return await fn(rt);
-  } finally {
-    await rt.close();
-  }
-}
-
 /** An error as scripts see it with --json (stdout), and the one-line reason (stderr). */
 export function errorJson(e: ApiError | CliError | OfflineError) {
   if (e instanceof ApiError) {
