@@ -19,6 +19,7 @@ import {
   User,
 } from '../../../shared/schemas.js';
 import { AppError } from '../../../shared/errors.js';
+import { parseSince } from '../../../shared/since.js';
 import { searchAudit, verifyAudit } from '../../audit/audit.js';
 import { createToken, listTokens, revokeToken, rotateToken } from '../../auth/tokens.js';
 import {
@@ -49,10 +50,12 @@ const HoursOut = Type.Array(
   Type.Object({ weekday: Type.Integer(), start: Type.String(), end: Type.String() }),
 );
 
-function isoParam(name: string, v: string | undefined): number | undefined {
+function isoParam(name: string, v: string | undefined, now: number): number | undefined {
   if (v === undefined) return undefined;
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new AppError('validation', `${name} must be an ISO 8601 time`);
+  // the same forms as every `since` (shared/since.ts): 1h, 7d, 90m, 2w back from now, or ISO
+  const t = parseSince(v, now, { future: true });
+  if (t === null)
+    throw new AppError('validation', `${name} must be an ISO 8601 time or a span like 1h, 7d, 90m, 2w`);
   return t;
 }
 
@@ -355,8 +358,8 @@ export const catalogRoutes =
       },
       async (req) => {
         const q = req.query;
-        const since = isoParam('since', q.since);
-        const until = isoParam('until', q.until);
+        const since = isoParam('since', q.since, ctx.clock.now());
+        const until = isoParam('until', q.until, ctx.clock.now());
         return await searchAudit(ctx.db, {
           ...(q.actorId ? { actorId: q.actorId } : {}),
           ...(q.action ? { action: q.action } : {}),
