@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stmt } from '../db/open.js';
+import { timeslotMessage } from '../realtime/feed.js';
 import { auth, bookVia, type Harness, holdVia, makeHarness, slotsOf } from '../testing/harness.js';
 import { freshPgDatabase, PG_TEST_URL } from '../testing/pg.js';
 
@@ -100,6 +101,16 @@ describe.each(backends)('on %s', (backend) => {
       });
       expect(show.json()).toMatchObject({ status: 'cancelled', serviceTitle: 'Consultation' });
       expect((await admin('DELETE', `/admin/services/${h.ids.service}`)).statusCode).toBe(404);
+    });
+
+    it('realtime slot updates leave a removed service out', async () => {
+      const start = Date.parse(`${DAY}T00:00:00Z`);
+      const day = [{ startAt: start, endAt: start + 30 * 3_600_000 }];
+      const services = async () =>
+        new Set((await timeslotMessage(h.ctx, h.ids.provider, DAY, day))?.changes.map((c) => c.serviceId));
+      expect(await services()).toContain(h.ids.service60);
+      expect((await admin('DELETE', `/admin/services/${h.ids.service60}`)).statusCode).toBe(200);
+      expect(await services()).not.toContain(h.ids.service60);
     });
   });
 
