@@ -57,6 +57,32 @@ describe('appt admin services edit|remove', () => {
     );
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`service ${h.ids.service60} Long one: 60 min, 95.00 USD\n`);
+    const on = await appt(
+      'admin',
+      'services',
+      'edit',
+      h.ids.service60,
+      '--requires-approval',
+      '--free-until-hours',
+      '12',
+      '--fee',
+      '700',
+      '--json',
+    );
+    expect(on.json()).toMatchObject({
+      requiresApproval: true,
+      cancellation: { freeUntilHoursBefore: 12, feeCents: 700 },
+    });
+    const off = await appt(
+      'admin',
+      'services',
+      'edit',
+      h.ids.service60,
+      '--no-requires-approval',
+      '--no-cancellation-fee',
+      '--json',
+    );
+    expect(off.json()).toMatchObject({ requiresApproval: false, cancellation: null });
     const none = await appt('admin', 'services', 'edit', h.ids.service60);
     expect(none.code).toBe(EXIT.usage);
     expect(none.stderr).toMatch(/nothing to change/);

@@ -36,7 +36,9 @@ Examples:
   appt admin services add --provider P --title Checkup --duration 30 --price 5000 --free-until-hours 24 --fee 1500
   appt admin hours set --provider P --hours mon-fri=09:00-17:00,sat=10:00-14:00
   appt admin time-off add --provider P --start 2030-01-08T09:00:00Z --end 2030-01-08T17:00:00Z --reason ill
-  appt admin users add --name "Ada" --email ada@example.com
+  appt admin services edit S --price 6000
+  appt admin services remove S          # refused while active appointments use it
+  appt admin users add --name "Ada" --email ada@example.com --upsert
   appt admin token create --name desk --role staff --json
   appt admin token rotate <id>`,
     );
