@@ -6,9 +6,9 @@ import { type BulkAction, itemKey, itemsHash, type PlanItem, planHash, readPlan 
 import { type BulkFlags, checkBulkFlags } from './commands/bulk.js';
 import { checkDay, positiveInt } from './dates.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { type Factory, using } from './factory.js';
 import type { IO } from './io.js';
 import { when } from './format.js';
-import { withRuntime } from './runtime.js';
 
 export interface ItemResult {
   type: 'item';
@@ -168,7 +168,8 @@ function stripUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-export async function runBulk(io: IO, action: BulkAction, o: BulkFlags): Promise<void> {
+export async function runBulk(f: Factory, action: BulkAction, o: BulkFlags): Promise<void> {
+  const { io } = f;
   checkBulkFlags(o);
   if (o.date) checkDay(o.date);
   if (o.waiveFee && !o.reason) throw new CliError('--waive-fee needs --reason', EXIT.usage);
@@ -176,7 +177,8 @@ export async function runBulk(io: IO, action: BulkAction, o: BulkFlags): Promise
   let items: PlanItem[] = o.file ? readPlan(o.file, action) : [];
   if (o.to && o.file)
     throw new CliError('--to is for filter mode; a plan file gives "to" per row', EXIT.usage);
-  await withRuntime(io, { json: o.json, channel: 'bulk', connections: concurrency }, async (rt) => {
+  await using(f, async () => {
+    const rt = await f.runtime({ json: o.json, channel: 'bulk', connections: concurrency });
     let hash: string;
     if (o.file) hash = itemsHash(action, items);
     else {

@@ -1,4 +1,5 @@
 import { readlinkSync } from 'node:fs';
+import { parseSince } from '../shared/since.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 /**
@@ -63,16 +64,11 @@ export function positiveInt(v: string, flag: string, max = Number.MAX_SAFE_INTEG
  */
 export function sinceArg(v: string | undefined, flag: string, now = Date.now()): string | undefined {
   if (v === undefined) return undefined;
-  const m = /^(\d{1,6})\s*(m|min|h|d|w)$/i.exec(v.trim());
-  if (m) {
-    const unit = { m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 }[
-      m[2]!.toLowerCase() as 'm' | 'min' | 'h' | 'd' | 'w'
-    ];
-    return new Date(now - Number(m[1]) * unit).toISOString();
-  }
-  if (/^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v))) return new Date(v).toISOString();
+  // the server's own reading (shared/stats.ts), so a form the CLI accepts is one the server does
+  const t = parseSince(v, now, { future: flag === '--until' });
+  if (t !== null) return new Date(t).toISOString();
   throw new CliError(
-    `${flag}: expected a span like 7d, 24h, 90m or an ISO 8601 time, got ${JSON.stringify(v)}`,
+    `${flag}: expected a span like 7d, 24h, 90m or an ISO 8601 time${flag === '--until' ? '' : ' (not in the future)'}, got ${JSON.stringify(v)}`,
     EXIT.usage,
   );
 }

@@ -86,3 +86,16 @@ export async function using<T>(f: Factory, fn: () => Promise<T>): Promise<T> {
     await f.close();
   }
 }
+
+/**
+ * Adds a command built by `newCmdX(f)` to the program with the program's settings (output,
+ * exitOverride, suggestions) on it and on every subcommand under it.
+ */
+export function addTo(program: Command, cmd: Command): void {
+  const inherit = (c: Command) => {
+    c.copyInheritedSettings(program);
+    for (const sub of c.commands) inherit(sub);
+  };
+  inherit(cmd);
+  program.addCommand(cmd);
+}

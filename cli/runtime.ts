@@ -90,27 +90,29 @@ export function openSessionQueue(io: IO, store: ConfigStore, session: Session): 
   return queue;
 }
 
-/** Runs `fn` with a runtime and always closes its connections. */
-export async function withRuntime<T>(io: IO, o: RuntimeOptions, fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = await openRuntime(io, o);
-  try {
-    return await fn(rt);
-  } finally {
-    await rt.close();
-  }
-}
-
 /** An error as scripts see it with --json (stdout), and the one-line reason (stderr). */
 export function errorJson(e: ApiError | CliError | OfflineError) {
-  if (e instanceof ApiError)
+  if (e instanceof ApiError) {
+    // the problem's own members too (userId of email_taken, activeAppointments, …)
+    const {
+      type: _t,
+      title: _ti,
+      instance: _i,
+      status: _s,
+      code: _c,
+      detail: _d,
+      ...extra
+    } = e.body && typeof e.body === 'object' ? (e.body as Record<string, unknown>) : {};
     return {
       error: {
+        ...extra,
         code: e.code,
         status: e.status,
         detail: e.detail,
         ...(e.alternatives ? { alternatives: e.alternatives } : {}),
       },
     };
+  }
   if (e instanceof OfflineError) return { error: { code: 'offline', status: 0, detail: e.message } };
   return { error: { code: 'cli', status: 0, detail: e.message, exitCode: e.exitCode } };
 }

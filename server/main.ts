@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
+import { sendProblem } from './http/problem.js';
 import { ensureAdminToken } from './auth/tokens.js';
 import { type Config, type GeneratedSecrets, loadConfig } from './config.js';
 import { type AppContext, createContext } from './context.js';
@@ -73,18 +74,21 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   privatizeDataDir(config.dataDir);
   const unlock = config.dbPath === ':memory:' || opts.clusterWorker ? () => {} : lockDataDir(config.dataDir);
   try {
-    if (!opts.clusterWorker) await prepareData(ctx, say);
-    return await start(config, ctx, unlock);
+    // a worker of `--workers N` finds the admin token and the demo data made by its primary
+    if (!opts.clusterWorker) await ensureAdmin(ctx, say);
+    return await start(config, ctx, unlock, opts.clusterWorker ? () => {} : say, !opts.clusterWorker);
   } catch (e) {
     unlock();
     throw e;
   }
 }
 
-/** Once per database, before serving: the first admin token, and the demo data when asked. */
-export async function prepareData(ctx: AppContext, say: (line: string) => void): Promise<void> {
+async function ensureAdmin(ctx: AppContext, say: (line: string) => void): Promise<void> {
   const adminTokenFile = await ensureAdminToken(ctx.db, ctx.config.dataDir, ctx.clock.now());
   if (adminTokenFile) say(`created an admin token in ${adminTokenFile} (mode 0600)`);
+}
+
+async function seedIfAsked(ctx: AppContext, say: (line: string) => void): Promise<void> {
   if (ctx.config.demo && (await isEmpty(ctx))) {
     say('seeding demo data…');
     const r = await seedDemo(ctx);
@@ -92,15 +96,45 @@ export async function prepareData(ctx: AppContext, say: (line: string) => void):
   }
 }
 
-async function start(config: Config, ctx: AppContext, unlock: () => void): Promise<RunningServer> {
-  const jobs = config.jobs ? await startJobs(ctx) : { running: () => false, stop: async () => {} };
+/** Once per database, before serving (the primary of `--workers N`): the first admin token, the demo data when asked. */
+export async function prepareData(ctx: AppContext, say: (line: string) => void): Promise<void> {
+  await ensureAdmin(ctx, say);
+  await seedIfAsked(ctx, say);
+}
+
+async function start(
+  config: Config,
+  ctx: AppContext,
+  unlock: () => void,
+  say: (line: string) => void,
+  seed: boolean,
+): Promise<RunningServer> {
+  // The port comes first: a taken port fails here, before the demo seed and the job workers
+  // (which kept the process alive: `appt serve` on a taken port used to hang). Until the
+  // seed and the jobs are in place, requests get a 503 `unavailable` with Retry-After
+  // (the health probes answer, /readyz says not ready).
+  let jobs: Jobs = { running: () => false, stop: async () => {} };
+  let starting = true;
   const app = await buildApp(ctx, { jobsRunning: () => jobs.running() });
+  app.addHook('onRequest', async (req, reply) => {
+    if (!starting || req.url.startsWith('/healthz') || req.url.startsWith('/readyz')) return;
+    reply.header('retry-after', '1');
+    return sendProblem(reply, 'unavailable', 'the server is starting; retry shortly');
+  });
   // Slow or stuck clients cannot hold a connection forever; idle keep-alive sockets go
   // quickly so a shutdown is not kept waiting by them.
   app.server.requestTimeout = 30_000;
   app.server.headersTimeout = 15_000;
   app.server.keepAliveTimeout = 5_000;
   await app.listen({ port: config.port, host: config.host });
+  try {
+    if (seed) await seedIfAsked(ctx, say);
+    if (config.jobs) jobs = await startJobs(ctx);
+  } catch (e) {
+    await app.close();
+    throw e;
+  }
+  starting = false;
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

@@ -29,6 +29,7 @@ import type {
   TokenInfo,
   User,
 } from './api-types.js';
+import type { Removed, UpdateProvider, UpdateService } from './catalog-types.js';
 import { ApiError, etagVersion, isOfflineCause, OfflineError, retryAfterMs } from './api-errors.js';
 
 /**
@@ -319,6 +320,16 @@ export class ApiClient {
     (await this.request<Provider>('POST', '/admin/providers', { body: b })).data;
   createService = async (b: CreateService) =>
     (await this.request<Service>('POST', '/admin/services', { body: b })).data;
+  updateProvider = async (id: string, b: UpdateProvider) =>
+    (await this.request<Provider>('PATCH', `/admin/providers/${enc(id)}`, { body: b })).data;
+  removeProvider = async (id: string) =>
+    (await this.request<Removed>('DELETE', `/admin/providers/${enc(id)}`)).data;
+  updateService = async (id: string, b: UpdateService) =>
+    (await this.request<Service>('PATCH', `/admin/services/${enc(id)}`, { body: b })).data;
+  removeService = async (id: string) =>
+    (await this.request<Removed>('DELETE', `/admin/services/${enc(id)}`)).data;
+  removeTimeOff = async (providerId: string, id: string) =>
+    (await this.request<Removed>('DELETE', `/admin/providers/${enc(providerId)}/time-off/${enc(id)}`)).data;
   setHours = async (providerId: string, b: HoursBody) =>
     (await this.request<unknown>('PUT', `/admin/providers/${enc(providerId)}/hours`, { body: b })).data;
   getHours = (providerId: string) => this.get<unknown>(`/admin/providers/${enc(providerId)}/hours`);

@@ -198,7 +198,8 @@ export async function seedCatalog(base: string, admin: string, zone = 'America/N
     providerId: p.json.id as string,
     s30: s30.json.id as string,
     s60: s60.json.id as string,
-    userId: u.json.id as string,
+    // one customer per email: a second catalog on the same server reuses it (409 email_taken names it)
+    userId: (u.status === 409 ? u.json.userId : u.json.id) as string,
     staff: staff.json.token as string,
   };
 }

@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
-import type { IO } from '../io.js';
+import type { Factory } from '../factory.js';
 import { call, hoursSpec, int, iso, JSON_NOTE, parseHours, rows, WEEKDAYS } from './admin-common.js';
 
 /** `appt admin providers|services|hours|time-off`: the catalog half of the admin contract. */
-export function registerCatalog(admin: Command, io: IO): void {
+export function registerCatalog(admin: Command, f: Factory): void {
   const providers = admin.command('providers').description('Providers');
   providers
     .command('list')
     .option('--json', JSON_NOTE)
     .action((o) =>
       call(
-        io,
+        f,
         o.json,
         (c) => c.providers(),
         (d: { items: { id: string; name: string; timezone: string; email: string | null }[] }, io) =>
@@ -29,7 +29,7 @@ export function registerCatalog(admin: Command, io: IO): void {
     .option('--json', JSON_NOTE)
     .action((o) =>
       call(
-        io,
+        f,
         o.json,
         (c) =>
           c.createProvider({ name: o.name, timezone: o.timezone, ...(o.email ? { email: o.email } : {}) }),
@@ -44,7 +44,7 @@ export function registerCatalog(admin: Command, io: IO): void {
     .option('--json', JSON_NOTE)
     .action((o) =>
       call(
-        io,
+        f,
         o.json,
         (c) => c.services(o.provider),
         (
@@ -110,7 +110,7 @@ export function registerCatalog(admin: Command, io: IO): void {
           : {}),
       };
       return call(
-        io,
+        f,
         o.json,
         (c) => c.createService(body as never),
         (s: { id: string; title: string }) => `service ${s.id} ${s.title}\n`,
@@ -124,7 +124,7 @@ export function registerCatalog(admin: Command, io: IO): void {
     .option('--json', JSON_NOTE)
     .action((o) =>
       call(
-        io,
+        f,
         o.json,
         (c) => c.getHours(o.provider),
         async (d: { weekday: number; start: string; end: string }[], io) =>
@@ -144,7 +144,7 @@ export function registerCatalog(admin: Command, io: IO): void {
     .action((o) => {
       const body = parseHours(o.hours);
       return call(
-        io,
+        f,
         o.json,
         (c) => c.setHours(o.provider, body),
         () => `hours set: ${hoursSpec(body)}\n`,
@@ -158,7 +158,7 @@ export function registerCatalog(admin: Command, io: IO): void {
     .option('--json', JSON_NOTE)
     .action((o) =>
       call(
-        io,
+        f,
         o.json,
         (c) => c.listTimeOff(o.provider),
         (
@@ -186,7 +186,7 @@ export function registerCatalog(admin: Command, io: IO): void {
         ...(o.reason ? { reason: o.reason as string } : {}),
       };
       return call(
-        io,
+        f,
         o.json,
         (c) => c.addTimeOff(o.provider, body),
         (t: { id: string }) => `time off ${t.id}\n`,

@@ -1,5 +1,6 @@
 import type { ApiClient } from '../../shared/client.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { type Factory, using } from '../factory.js';
 import type { IO } from '../io.js';
 
 /** Shared pieces of the `appt admin` commands: one HTTP call, its JSON or table output. */
@@ -7,13 +8,15 @@ import type { IO } from '../io.js';
 export type Render = (data: never, io: IO) => Promise<string> | string;
 
 export async function call(
-  io: IO,
+  f: Factory,
   json: boolean | undefined,
   fn: (c: ApiClient) => Promise<unknown>,
   render: Render,
 ) {
-  const { withRuntime, toCliError } = await import('../runtime.js');
-  await withRuntime(io, { json, replay: false }, async (rt) => {
+  const { toCliError } = await import('../runtime.js');
+  const { io } = f;
+  await using(f, async () => {
+    const rt = await f.runtime({ json, replay: false });
     let data: unknown;
     try {
       data = await fn(rt.client);

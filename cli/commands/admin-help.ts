@@ -14,6 +14,19 @@ const HELP: Record<string, { description: string; examples: string[] }> = {
     description: 'Add a provider (IANA time zone)',
     examples: ['appt admin providers add --name "Dr. Lee" --timezone Europe/London --json'],
   },
+  'providers edit': {
+    description:
+      "Change a provider's name, email or CalDAV URL (the zone is fixed: stored hours depend on it)",
+    examples: [
+      'appt admin providers edit <providerId> --name "Dr. Lee-Smith"',
+      'appt admin providers edit <providerId> --email "" --json',
+    ],
+  },
+  'providers remove': {
+    description:
+      'Remove a provider and its services (kept for history); refused while active appointments or holds use it',
+    examples: ['appt admin providers remove <providerId>', 'appt admin providers remove <providerId> --json'],
+  },
   'services list': {
     description: "List a provider's services with price and policies",
     examples: ['appt admin services list --provider P'],
@@ -23,6 +36,18 @@ const HELP: Record<string, { description: string; examples: string[] }> = {
     examples: [
       'appt admin services add --provider P --title Checkup --duration 30 --price 5000 --free-until-hours 24 --fee 1500',
     ],
+  },
+  'services edit': {
+    description:
+      'Change a service for new bookings; new cancellation terms only while no active appointment uses it',
+    examples: [
+      'appt admin services edit <serviceId> --price 6000 --title "Checkup (45 min)" --duration 45',
+      'appt admin services edit <serviceId> --free-until-hours 48 --fee 2000',
+    ],
+  },
+  'services remove': {
+    description: 'Remove a service (kept for history); refused while active appointments or holds use it',
+    examples: ['appt admin services remove <serviceId>', 'appt admin services remove <serviceId> --json'],
   },
   'hours show': {
     description: "A provider's weekly hours (mon…sun, provider's local time)",
@@ -41,6 +66,10 @@ const HELP: Record<string, { description: string; examples: string[] }> = {
     examples: [
       'appt admin time-off add --provider P --start 2030-01-08T09:00:00Z --end 2030-01-08T17:00:00Z --reason ill',
     ],
+  },
+  'time-off remove': {
+    description: 'Remove time off an admin added (blocks synced from a calendar change there)',
+    examples: ['appt admin time-off remove <timeOffId> --provider P'],
   },
   'users list': {
     description: 'List or search customers',

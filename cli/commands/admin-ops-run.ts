@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import { BackupError, backupDataDir, restoreDataDir } from '../../server/ops/backup.js';
+import { BackupError, backupDataDir, restoreDataDir } from '../../server/entry.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { type Factory, using } from '../factory.js';
 import type { IO } from '../io.js';
 import type { DataDirFlags } from './admin-ops.js';
 
@@ -14,7 +15,7 @@ function dataDirOf(io: IO, o: DataDirFlags): string {
  * it whole, rather than copy a file that is not the database.
  */
 async function refuseOnPostgres(io: IO, dir: string, what: 'backup' | 'restore'): Promise<void> {
-  const { loadConfig, ConfigError } = await import('../../server/config.js');
+  const { loadConfig, ConfigError } = await import('../../server/entry.js');
   let url: string | undefined;
   try {
     url = loadConfig({ dataDir: dir }, io.env).databaseUrl;
@@ -78,9 +79,11 @@ export async function runRestore(io: IO, o: DataDirFlags & { from: string; yes?:
   }
 }
 
-export async function runCheck(io: IO, o: { json?: boolean }): Promise<void> {
-  const { withRuntime, toCliError } = await import('../runtime.js');
-  await withRuntime(io, { json: o.json, replay: false }, async (rt) => {
+export async function runCheck(f: Factory, o: { json?: boolean }): Promise<void> {
+  const { io } = f;
+  const { toCliError } = await import('../runtime.js');
+  await using(f, async () => {
+    const rt = await f.runtime({ json: o.json, replay: false });
     let r: Awaited<ReturnType<typeof rt.client.check>>;
     try {
       r = await rt.client.check();
@@ -103,9 +106,11 @@ export async function runCheck(io: IO, o: { json?: boolean }): Promise<void> {
   });
 }
 
-export async function runRotate(io: IO, id: string, o: { json?: boolean }): Promise<void> {
-  const { withRuntime, toCliError } = await import('../runtime.js');
-  await withRuntime(io, { json: o.json, replay: false }, async (rt) => {
+export async function runRotate(f: Factory, id: string, o: { json?: boolean }): Promise<void> {
+  const { io } = f;
+  const { toCliError } = await import('../runtime.js');
+  await using(f, async () => {
+    const rt = await f.runtime({ json: o.json, replay: false });
     try {
       const t = await rt.client.rotateToken(id);
       if (o.json) io.out(`${JSON.stringify(t)}\n`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { IO } from '../io.js';
+import type { Factory } from '../factory.js';
 
 export interface DataDirFlags {
   dataDir?: string;
@@ -11,7 +11,8 @@ export interface DataDirFlags {
  * backup and restore work on the local data directory, check asks the server.
  * Called by cli/commands/admin.ts with its `admin` command.
  */
-export function registerAdminOps(admin: Command, io: IO): void {
+export function registerAdminOps(admin: Command, f: Factory): void {
+  const { io } = f;
   admin
     .command('backup')
     .description(
@@ -63,7 +64,7 @@ Examples:
     .addHelpText('after', '\nExits 0 when everything holds, 1 with the first problem otherwise.')
     .action(async (o: { json?: boolean }) => {
       const { runCheck } = await import('./admin-ops-run.js');
-      await runCheck(io, o);
+      await runCheck(f, o);
     });
 
   const token =
@@ -76,6 +77,6 @@ Examples:
       .addHelpText('after', '\nThe new token is shown once.')
       .action(async (id: string, o: { json?: boolean }) => {
         const { runRotate } = await import('./admin-ops-run.js');
-        await runRotate(io, id, o);
+        await runRotate(f, id, o);
       });
 }

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { IO } from '../io.js';
+import { addTo, type Factory, makeFactory } from '../factory.js';
 import { call, int, iso, JSON_NOTE, rows } from './admin-common.js';
 import { registerCatalog } from './admin-catalog.js';
+import { registerCatalogEdits } from './admin-catalog-edit.js';
 import { registerAdminOps } from './admin-ops.js';
 import { completeHelp } from './admin-help.js';
 
@@ -14,8 +16,13 @@ export { parseHours } from './admin-common.js';
  */
 
 export function register(program: Command, io: IO): void {
-  const admin = program
-    .command('admin')
+  addTo(program, newCmdAdmin(makeFactory(io, program)));
+}
+
+/** The `appt admin` tree; every subcommand takes its client, config and IO from `f`. */
+export function newCmdAdmin(f: Factory): Command {
+  const admin = f
+    .createCommand('admin')
     .description(
       'Admin: providers, services, hours, time off, users, tokens, audit search; backup/restore/check',
     )
@@ -29,12 +36,15 @@ Examples:
   appt admin services add --provider P --title Checkup --duration 30 --price 5000 --free-until-hours 24 --fee 1500
   appt admin hours set --provider P --hours mon-fri=09:00-17:00,sat=10:00-14:00
   appt admin time-off add --provider P --start 2030-01-08T09:00:00Z --end 2030-01-08T17:00:00Z --reason ill
-  appt admin users add --name "Ada" --email ada@example.com
+  appt admin services edit S --price 6000
+  appt admin services remove S          # refused while active appointments use it
+  appt admin users add --name "Ada" --email ada@example.com --upsert
   appt admin token create --name desk --role staff --json
   appt admin token rotate <id>`,
     );
 
-  registerCatalog(admin, io);
+  registerCatalog(admin, f);
+  registerCatalogEdits(admin, f);
 
   const users = admin.command('users').description('Customers');
   users
@@ -44,7 +54,7 @@ Examples:
     .option('--json', JSON_NOTE)
     .action((o) =>
       call(
-        io,
+        f,
         o.json,
         (c) => c.listUsers({ q: o.search, limit: int(o.limit, '--limit') }),
         (d: { items: { id: string; name: string; email: string; phone: string | null }[] }, io) =>
@@ -60,7 +70,7 @@ Examples:
     .option('--json', JSON_NOTE)
     .action((id: string, o) =>
       call(
-        io,
+        f,
         o.json,
         (c) => c.getUser(id),
         (u: { id: string; name: string; email: string }) => `${u.id} ${u.name} <${u.email}>\n`,
@@ -68,31 +78,36 @@ Examples:
     );
   users
     .command('add')
-    .description('Add a customer; an email that already exists is refused (or reused with --upsert)')
+    .description(
+      'Add a customer; an email that exists is refused (409 email_taken, exit 1) or reused with --upsert',
+    )
     .requiredOption('--name <name>')
     .requiredOption('--email <email>')
     .option('--phone <phone>')
-    .option('--upsert', 'when a customer has this email already, use that one (printed; nothing changed)')
+    .option(
+      '--upsert',
+      'when a customer has this email already (any case), use that one (printed; nothing changed)',
+    )
     .option('--json', `${JSON_NOTE}; with --upsert an existing customer carries "existing": true`)
     .action((o) =>
       call(
-        io,
+        f,
         o.json,
         async (c) => {
-          // no unique check on the server's side to lean on: look the email up first
-          const want = String(o.email).trim().toLowerCase();
-          const found = (await c.listUsers({ q: o.email, limit: 50 })).items.find(
-            (u) => u.email.toLowerCase() === want,
-          );
-          if (found && !o.upsert)
-            throw new CliError(
-              `a customer with email ${o.email} exists already: ${found.id} ${found.name} (--upsert uses it)`,
-              EXIT.failed,
-            ).withJson({
-              error: { code: 'email_exists', status: 0, detail: 'email exists', existing: found },
-            });
-          if (found) return { ...found, existing: true };
-          return c.createUser({ name: o.name, email: o.email, ...(o.phone ? { phone: o.phone } : {}) });
+          const body = { name: o.name, email: o.email, ...(o.phone ? { phone: o.phone } : {}) };
+          try {
+            return await c.createUser(body);
+          } catch (e) {
+            // the server refuses a second customer with one email (409 email_taken, naming it)
+            const { ApiError } = await import('../../shared/api-errors.js');
+            if (!(o.upsert && e instanceof ApiError && e.code === 'email_taken')) throw e;
+            const id = (e.body as { userId?: string }).userId;
+            if (!id) throw e;
+            const existing = await c.getUser(id);
+            if (existing.name !== o.name)
+              f.io.err(`note: ${existing.id} is named ${JSON.stringify(existing.name)} (kept as it is)\n`);
+            return { ...existing, existing: true };
+          }
         },
         (u: { id: string; name: string; existing?: boolean }) =>
           `${u.existing ? 'existing ' : ''}user ${u.id} ${u.name}\n`,
@@ -117,7 +132,7 @@ Examples:
         ...(o.expires ? { expiresAt: iso(o.expires, '--expires') as string } : {}),
       };
       return call(
-        io,
+        f,
         o.json,
         (c) => c.createToken(body),
         (t: { id: string; token: string }) => `token ${t.id} (shown once):\n${t.token}\n`,
@@ -128,7 +143,7 @@ Examples:
     .option('--json', JSON_NOTE)
     .action((o) =>
       call(
-        io,
+        f,
         o.json,
         (c) => c.listTokens(),
         (
@@ -163,7 +178,7 @@ Examples:
     .option('--json', JSON_NOTE)
     .action((id: string, o) =>
       call(
-        io,
+        f,
         o.json,
         async (c) => (await c.revokeToken(id)) ?? { id, revoked: true },
         () => `revoked ${id}\n`,
@@ -175,7 +190,7 @@ Examples:
     .option('--json', JSON_NOTE)
     .action((id: string, o) =>
       call(
-        io,
+        f,
         o.json,
         (c) => c.rotateToken(id),
         (t: { id: string; token: string }) => `token ${t.id} replaces ${id} (shown once):\n${t.token}\n`,
@@ -212,7 +227,7 @@ Examples:
       const limit = int(o.limit, '--limit');
       const { actorLabel, auditTable } = await import('../format.js');
       await call(
-        io,
+        f,
         o.json,
         async (c) => {
           const page = await c.auditSearch({
@@ -230,6 +245,7 @@ Examples:
       );
     });
 
-  registerAdminOps(admin, io);
+  registerAdminOps(admin, f);
   completeHelp(admin);
+  return admin;
 }

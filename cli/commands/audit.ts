@@ -1,10 +1,20 @@
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.js';
+import { addTo, type Factory, makeFactory, using } from '../factory.js';
 import type { IO } from '../io.js';
 
 export function register(program: Command, io: IO): void {
-  program
-    .command('audit')
+  addTo(program, newCmdAudit(makeFactory(io, program)));
+}
+
+/** `appt audit [id]`: parsing only; the run is runAudit (or a test's runF). */
+export function newCmdAudit(
+  f: Factory,
+  runF: (id: string | undefined, o: { verify?: boolean; json?: boolean }) => Promise<void> = (id, o) =>
+    runAudit(f, id, o),
+): Command {
+  return f
+    .createCommand('audit')
     .description("An appointment's audit trail, or --verify the whole hash chain")
     .argument('[id]', 'appointment id')
     .option('--verify', 'check every hash chain (GET /admin/audit/verify); exit 1 when broken')
@@ -22,19 +32,21 @@ Examples:
   appt audit 0190a…
   appt audit --verify --json`,
     )
-    .action(async (id: string | undefined, o: { verify?: boolean; json?: boolean }) => runAudit(io, id, o));
+    .action(async (id: string | undefined, o: { verify?: boolean; json?: boolean }) => runF(id, o));
 }
 
 export async function runAudit(
-  io: IO,
+  f: Factory,
   id: string | undefined,
   o: { verify?: boolean; json?: boolean },
 ): Promise<void> {
+  const { io } = f;
   if (!id && !o.verify) throw new CliError('give an appointment id or --verify', EXIT.usage);
   if (id && o.verify) throw new CliError('--verify checks everything: do not give an id', EXIT.usage);
-  const { withRuntime, toCliError } = await import('../runtime.js');
+  const { toCliError } = await import('../runtime.js');
   const json = Boolean(o.json);
-  await withRuntime(io, { json }, async (rt) => {
+  await using(f, async () => {
+    const rt = await f.runtime({ json });
     try {
       if (o.verify) {
         const v = await rt.client.auditVerify();

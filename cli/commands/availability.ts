@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Availability } from '../../shared/client.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { addTo, type Factory, makeFactory, using } from '../factory.js';
 import type { IO } from '../io.js';
 
 export interface AvailabilityFlags {
@@ -12,8 +13,16 @@ export interface AvailabilityFlags {
 }
 
 export function register(program: Command, io: IO): void {
-  program
-    .command('availability')
+  addTo(program, newCmdAvailability(makeFactory(io, program)));
+}
+
+/** `appt availability`: parsing only; the run is runAvailability (or a test's runF). */
+export function newCmdAvailability(
+  f: Factory,
+  runF: (o: AvailabilityFlags) => Promise<void> = (o) => runAvailability(f, o),
+): Command {
+  return f
+    .createCommand('availability')
     .description("A provider's timeslots for a service on one day, in the provider's zone")
     .requiredOption('--provider <providerId>', 'provider id')
     .requiredOption('--service <serviceId>', 'service id')
@@ -30,16 +39,18 @@ Examples:
   appt availability --provider P --service S --date tomorrow
   appt availability --provider P --service S --date 2030-01-08 --json`,
     )
-    .action(async (o: AvailabilityFlags) => runAvailability(io, o));
+    .action(async (o: AvailabilityFlags) => runF(o));
 }
 
-export async function runAvailability(io: IO, o: AvailabilityFlags): Promise<void> {
+export async function runAvailability(f: Factory, o: AvailabilityFlags): Promise<void> {
+  const { io } = f;
   const { checkDay } = await import('../dates.js');
   checkDay(String(o.date));
-  const { withRuntime, toCliError, isOffline } = await import('../runtime.js');
+  const { toCliError, isOffline } = await import('../runtime.js');
   const { snapshotKeys } = await import('../config.js');
   const json = Boolean(o.json);
-  await withRuntime(io, { json }, async (rt) => {
+  await using(f, async () => {
+    const rt = await f.runtime({ json });
     const key = snapshotKeys.availability(String(o.provider), String(o.service), String(o.date));
     let av: Availability;
     let offline = false;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.js';
+import { addTo, type Factory, makeFactory } from '../factory.js';
 import type { IO } from '../io.js';
 
 export interface BulkFlags {
@@ -18,8 +19,17 @@ const JSON_SHAPE =
   'one line per item {"type":"item","appointmentId","action","result":"applied"|"already"|"failed"|"dry-run","customer"?,"start"?,"timezone"?,"to"?,"toStart"?,"feeCents"?,"refundCents"?,"currency"?,"insideFeeWindow"?,"wouldFail"?:{code,status,detail,exitCode},"error"?:{code,status,detail,alternatives?}} then {"type":"summary","plan","total","applied","already","failed","dryRun","wouldFail"}';
 
 export function register(program: Command, io: IO): void {
-  const bulk = program
-    .command('bulk')
+  addTo(program, newCmdBulk(makeFactory(io, program)));
+}
+
+/** `appt bulk cancel|reschedule`: parsing only; the run is runBulk (or a test's runF). */
+export function newCmdBulk(
+  f: Factory,
+  runF: (action: 'cancel' | 'reschedule', o: BulkFlags) => Promise<void> = async (action, o) =>
+    (await import('../bulk-run.js')).runBulk(f, action, o),
+): Command {
+  const bulk = f
+    .createCommand('bulk')
     .description('Scripted bulk cancellations and reschedules with safe re-runs')
     .addHelpText(
       'after',
@@ -56,11 +66,11 @@ Examples:
     if (action === 'reschedule')
       c.option('--to <target>', 'filter mode target: next-available (default), a timeslot id or ISO time');
     else c.option('--waive-fee', 'waive the cancellation fees, e.g. "provider ill" (staff; needs --reason)');
-    c.option('-y, --yes', 'accepted for symmetry: bulk runs never ask').action(async (o: BulkFlags) => {
-      const { runBulk } = await import('../bulk-run.js');
-      await runBulk(io, action, o);
-    });
+    c.option('-y, --yes', 'accepted for symmetry: bulk runs never ask').action(async (o: BulkFlags) =>
+      runF(action, o),
+    );
   }
+  return bulk;
 }
 
 export function checkBulkFlags(o: BulkFlags): void {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { AppointmentDetail, CancellationQuote } from '../../shared/client.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { addTo, type Factory, makeFactory, using } from '../factory.js';
 import type { IO } from '../io.js';
 
 export interface CancelFlags {
@@ -11,8 +12,16 @@ export interface CancelFlags {
 }
 
 export function register(program: Command, io: IO): void {
-  program
-    .command('cancel')
+  addTo(program, newCmdCancel(makeFactory(io, program)));
+}
+
+/** `appt cancel <id>`: parsing only; the run is runCancel (or a test's runF). */
+export function newCmdCancel(
+  f: Factory,
+  runF: (id: string, o: CancelFlags) => Promise<void> = (id, o) => runCancel(f, id, o),
+): Command {
+  return f
+    .createCommand('cancel')
     .description('Cancel an appointment: prints the fee/refund quote, asks unless --yes')
     .argument('<id>', 'appointment id')
     .option('-y, --yes', 'do not ask (required without a terminal)')
@@ -33,17 +42,19 @@ Examples:
   appt cancel 0190a… --yes --reason "customer called"
   appt cancel 0190a… --waive-fee --reason "doctor ill" --yes --json`,
     )
-    .action(async (id: string, o: CancelFlags) => runCancel(io, id, o));
+    .action(async (id: string, o: CancelFlags) => runF(id, o));
 }
 
-export async function runCancel(io: IO, id: string, o: CancelFlags): Promise<void> {
+export async function runCancel(f: Factory, id: string, o: CancelFlags): Promise<void> {
+  const { io } = f;
   if (o.waiveFee && !o.reason) throw new CliError('--waive-fee needs --reason', EXIT.usage);
-  const { withRuntime, toCliError, isOffline } = await import('../runtime.js');
+  const { toCliError, isOffline } = await import('../runtime.js');
   const { newKey, queueIntent, needConfirmation, confirm } = await import('../intent.js');
   const { snapshotKeys } = await import('../config.js');
   const { doCancel } = await import('../actions.js');
   const json = Boolean(o.json);
-  await withRuntime(io, { json }, async (rt) => {
+  await using(f, async () => {
+    const rt = await f.runtime({ json });
     const key = newKey('cancel');
     const intent = {
       kind: 'cancel' as const,

@@ -1,17 +1,21 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, loadConfig } from '../../server/config.js';
-import { createContext } from '../../server/context.js';
-import { dataDirSecrets, startServer } from '../../server/main.js';
+import {
+  ConfigError,
+  createContext,
+  dataDirSecrets,
+  insertToken,
+  loadConfig,
+  startServer,
+} from '../../server/entry.js';
 import { ApiClient } from '../../shared/client.js';
-import { openStore } from '../config.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import type { IO } from '../io.js';
+import type { Factory } from '../factory.js';
 import type { DemoFlags } from './demo.js';
 
 /** Saves a working staff login for `url`: reuses the saved one when it still works there. */
-async function staffLogin(io: IO, url: string, dataDir: string, mint: () => Promise<string>) {
-  const store = openStore(io.env);
+async function staffLogin(f: Factory, url: string, dataDir: string, mint: () => Promise<string>) {
+  const store = await f.config();
   const saved = store.data();
   if (saved.token && saved.server === url) {
     const c = new ApiClient({ baseUrl: url, token: saved.token });
@@ -39,7 +43,8 @@ async function staffLogin(io: IO, url: string, dataDir: string, mint: () => Prom
   return { store, token, me };
 }
 
-export async function runDemo(io: IO, o: DemoFlags): Promise<void> {
+export async function runDemo(f: Factory, o: DemoFlags): Promise<void> {
+  const { io } = f;
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(
@@ -71,9 +76,8 @@ export async function runDemo(io: IO, o: DemoFlags): Promise<void> {
   const srv = await startServer({ ctx, say: (l) => io.err(`${l}\n`) }).catch((e: unknown) => {
     throw listenError(e, config.host, config.port);
   });
-  const { insertToken } = await import('../../server/auth/tokens.js');
   const login = await staffLogin(
-    io,
+    f,
     srv.url,
     config.dataDir,
     async () =>

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { addTo, type Factory, makeFactory } from '../factory.js';
 import type { IO } from '../io.js';
 
 export interface DemoFlags {
@@ -9,8 +10,16 @@ export interface DemoFlags {
 }
 
 export function register(program: Command, io: IO): void {
-  program
-    .command('demo')
+  addTo(program, newCmdDemo(makeFactory(io, program)));
+}
+
+/** `appt demo`: parsing only; the run is runDemo in demo-run.js (or a test's runF). */
+export function newCmdDemo(
+  f: Factory,
+  runF: (o: DemoFlags) => Promise<void> = async (o) => (await import('./demo-run.js')).runDemo(f, o),
+): Command {
+  return f
+    .createCommand('demo')
     .description('Serve the demo database in-process, save a staff login for the CLI, open the TUI')
     .option('--port <n>', 'port (env APPT_PORT, default 7400; 0 picks a free port)')
     .option('--data-dir <dir>', 'data directory (env APPT_DATA_DIR, default ./data); seeded when empty')
@@ -27,8 +36,5 @@ Examples:
   appt demo
   appt demo --port 0 --data-dir /tmp/appt-demo --json`,
     )
-    .action(async (o: DemoFlags) => {
-      const { runDemo } = await import('./demo-run.js');
-      await runDemo(io, o);
-    });
+    .action(async (o: DemoFlags) => runF(o));
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Appointment } from '../../shared/client.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { addTo, type Factory, makeFactory, using } from '../factory.js';
 import type { IO } from '../io.js';
 
 export interface ExportFlags {
@@ -11,7 +12,15 @@ export interface ExportFlags {
 }
 
 export function register(program: Command, io: IO): void {
-  const exp = program.command('export').description('Export appointments (iCalendar)');
+  addTo(program, newCmdExport(makeFactory(io, program)));
+}
+
+/** `appt export ics`: parsing only; the run is runExportIcs (or a test's runF). */
+export function newCmdExport(
+  f: Factory,
+  runF: (id: string | undefined, o: ExportFlags) => Promise<void> = (id, o) => runExportIcs(f, id, o),
+): Command {
+  const exp = f.createCommand('export').description('Export appointments (iCalendar)');
   exp
     .command('ics')
     .description("iCalendar of one appointment, or one calendar of a customer's or a provider's appointments")
@@ -30,15 +39,18 @@ Examples:
   appt export ics --provider P --out clinic.ics
   appt export ics --user U --json | jq -r .ics`,
     )
-    .action(async (id: string | undefined, o: ExportFlags) => runExportIcs(io, id, o));
+    .action(async (id: string | undefined, o: ExportFlags) => runF(id, o));
+  return exp;
 }
 
-export async function runExportIcs(io: IO, id: string | undefined, o: ExportFlags): Promise<void> {
+export async function runExportIcs(f: Factory, id: string | undefined, o: ExportFlags): Promise<void> {
+  const { io } = f;
   const given = [id, o.user, o.provider].filter(Boolean).length;
   if (given !== 1) throw new CliError('give exactly one of <id>, --user, --provider', EXIT.usage);
-  const { withRuntime, toCliError } = await import('../runtime.js');
+  const { toCliError } = await import('../runtime.js');
   const json = Boolean(o.json);
-  await withRuntime(io, { json }, async (rt) => {
+  await using(f, async () => {
+    const rt = await f.runtime({ json });
     let ics: string;
     try {
       if (id) ics = await rt.client.ics(id);
@@ -55,8 +67,8 @@ export async function runExportIcs(io: IO, id: string | undefined, o: ExportFlag
           items.push(...p.items);
           cursor = p.nextCursor ?? undefined;
         } while (cursor);
-        // the server's own calendar builder (pure, ical-generator): same UIDs and format
-        const { calendarFor } = await import('../../server/calendar/ics.js');
+        // the calendar builder the server uses (shared/ics.ts): same UIDs and format
+        const { calendarFor } = await import('../../shared/ics.js');
         const zone = items[0]?.timezone;
         ics = calendarFor(items, {
           name: o.provider

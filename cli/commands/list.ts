@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { AppointmentPage } from '../../shared/client.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { addTo, type Factory, makeFactory, using } from '../factory.js';
 import type { IO } from '../io.js';
 
 export interface ListFlags {
@@ -19,8 +20,16 @@ export interface ListFlags {
 const STATUSES = ['active', 'upcoming', 'confirmed', 'rescheduled', 'cancelled', 'completed', 'no_show'];
 
 export function register(program: Command, io: IO): void {
-  program
-    .command('list')
+  addTo(program, newCmdList(makeFactory(io, program)));
+}
+
+/** `appt list`: parsing only; the run is runList (or a test's runF). */
+export function newCmdList(
+  f: Factory,
+  runF: (o: ListFlags) => Promise<void> = (o) => runList(f, o),
+): Command {
+  return f
+    .createCommand('list')
     .description("List appointments: a customer's upcoming/history, or the front-desk day view and search")
     .option('--user <userId>', "a customer's appointments (a customer token lists its own)")
     .option('--upcoming', 'active appointments that have not started (default for --user)')
@@ -47,19 +56,21 @@ Examples:
   appt list --user U --history --all --json
   appt list --search "doe" --status active`,
     )
-    .action(async (o: ListFlags) => runList(io, o));
+    .action(async (o: ListFlags) => runF(o));
 }
 
-export async function runList(io: IO, o: ListFlags): Promise<void> {
+export async function runList(f: Factory, o: ListFlags): Promise<void> {
+  const { io } = f;
   const { checkDay, positiveInt, terminalZone } = await import('../dates.js');
   if (o.upcoming && o.history) throw new CliError('--upcoming and --history exclude each other', EXIT.usage);
   if (o.status && !STATUSES.includes(o.status))
     throw new CliError(`--status must be one of ${STATUSES.join(', ')}`, EXIT.usage);
   if (o.date) checkDay(o.date);
   const limit = o.limit ? positiveInt(o.limit, '--limit', 100) : 20;
-  const { withRuntime, toCliError, isOffline } = await import('../runtime.js');
+  const { toCliError, isOffline } = await import('../runtime.js');
   const { snapshotKeys } = await import('../config.js');
-  await withRuntime(io, { json: o.json }, async (rt) => {
+  await using(f, async () => {
+    const rt = await f.runtime({ json: o.json });
     let me = rt.session.me;
     // a token from APPT_TOKEN has no saved identity: a customer token lists its own appointments
     if (!me && !o.user && !o.provider) me = await rt.client.me().catch(() => undefined);

@@ -2,9 +2,10 @@ import { createServer } from 'node:net';
 import { CliError, EXIT } from '../exit-codes.js';
 
 /**
- * The server's start-up opens the database, seeds and starts job workers before it listens;
- * a taken port then failed late and the workers kept the process alive (it hung). So the
- * port is tried first, and a listen failure that still happens (a race) ends at once.
+ * A taken port used to fail late (after the seed, with job workers keeping the process
+ * alive: it hung). startServer now listens before seeding and starting jobs; the port is
+ * also tried here before the database is even opened, and a listen failure that still
+ * happens (a race) ends the process at once.
  */
 export async function assertPortFree(host: string, port: number): Promise<void> {
   if (!port) return; // 0: the system picks a free one

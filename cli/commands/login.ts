@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.js';
+import { addTo, type Factory, makeFactory } from '../factory.js';
 import type { IO } from '../io.js';
 
 export interface LoginFlags {
@@ -9,8 +10,16 @@ export interface LoginFlags {
 }
 
 export function register(program: Command, io: IO): void {
-  program
-    .command('login')
+  addTo(program, newCmdLogin(makeFactory(io, program)));
+}
+
+/** `appt login`: parsing only; the run is runLogin (or a test's runF). */
+export function newCmdLogin(
+  f: Factory,
+  runF: (o: LoginFlags) => Promise<void> = (o) => runLogin(f, o),
+): Command {
+  return f
+    .createCommand('login')
     .description('Check a token against the server (GET /me) and save the login in the CLI config')
     .requiredOption('--server <url>', 'server URL, e.g. http://127.0.0.1:7400')
     .requiredOption('--token <token>', 'API token (staff, admin, support or a customer token)')
@@ -25,12 +34,12 @@ Examples:
   appt login --server http://127.0.0.1:7400 --token "$(cat data/admin.token)"
   appt login --server https://desk.example.com --token T --json`,
     )
-    .action(async (o: LoginFlags) => runLogin(io, o));
+    .action(async (o: LoginFlags) => runF(o));
 }
 
-export async function runLogin(io: IO, o: LoginFlags): Promise<void> {
+export async function runLogin(f: Factory, o: LoginFlags): Promise<void> {
+  const { io } = f;
   const { ApiClient, ApiError, OfflineError } = await import('../../shared/client.js');
-  const { openStore } = await import('../config.js');
   const server = String(o.server).replace(/\/+$/, '');
   let client: InstanceType<typeof ApiClient>;
   try {
@@ -40,7 +49,7 @@ export async function runLogin(io: IO, o: LoginFlags): Promise<void> {
   }
   try {
     const me = await client.me();
-    const store = openStore(io.env);
+    const store = await f.config();
     await store.saveLogin(server, String(o.token), me);
     if (o.json) io.out(`${JSON.stringify({ server, me, config: store.path })}\n`);
     else

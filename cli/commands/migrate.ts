@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { addTo, type Factory, makeFactory } from '../factory.js';
 import type { IO } from '../io.js';
 
 /**
@@ -7,8 +8,13 @@ import type { IO } from '../io.js';
  * the same lock, so this is never required).
  */
 export function register(program: Command, io: IO): void {
-  program
-    .command('migrate')
+  addTo(program, newCmdMigrate(makeFactory(io, program)));
+}
+
+export function newCmdMigrate(f: Factory): Command {
+  const { io } = f;
+  return f
+    .createCommand('migrate')
     .description('Apply the database migrations (SQLite file or PostgreSQL) and exit')
     .option('--data-dir <dir>', 'data directory holding appt.db (env APPT_DATA_DIR, default ./data)')
     .option('--database-url <url>', 'postgres://… (env APPT_DATABASE_URL); unset: <data-dir>/appt.db')
@@ -21,8 +27,7 @@ Examples:
   APPT_DATABASE_URL=postgres://appt@127.0.0.1/appt appt migrate --json`,
     )
     .action(async (o: { dataDir?: string; databaseUrl?: string; json?: boolean }) => {
-      const { loadConfig } = await import('../../server/config.js');
-      const { openDatabase } = await import('../../server/db/open.js');
+      const { loadConfig, openDatabase } = await import('../../server/entry.js');
       const config = loadConfig(
         {
           ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),

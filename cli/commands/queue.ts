@@ -1,10 +1,20 @@
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.js';
+import { addTo, type Factory, makeFactory, using } from '../factory.js';
 import type { IO } from '../io.js';
 
 export function register(program: Command, io: IO): void {
-  const queue = program
-    .command('queue')
+  addTo(program, newCmdQueue(makeFactory(io, program)));
+}
+
+/**
+ * `appt queue list|replay|drop`. list and drop read the queue file without a login (they
+ * work offline and for other logins' intents); replay needs the login whose intents they are.
+ */
+export function newCmdQueue(f: Factory): Command {
+  const { io } = f;
+  const queue = f
+    .createCommand('queue')
     .description('The offline queue: cancel/reschedule intents made while the server was unreachable')
     .addHelpText(
       'after',
@@ -29,10 +39,10 @@ Examples:
     )
     .addHelpText('after', "\nExamples:\n  appt queue list\n  appt queue list --json | jq '.items[].id'")
     .action(async (o: { json?: boolean }) => {
-      const { openStore, loadSession } = await import('../config.js');
+      const { loadSession } = await import('../config.js');
       const { fileStorage } = await import('../queue/file.js');
       const { identityOf, queuePath, sameIdentity } = await import('../queue/store.js');
-      const store = openStore(io.env);
+      const store = await f.config();
       const session = loadSession(io.env, store);
       const who = session ? identityOf(session) : undefined;
       const storage = fileStorage(queuePath(store.dir));
@@ -89,9 +99,9 @@ Examples:
     )
     .addHelpText('after', '\nExamples:\n  appt queue replay\n  appt queue replay q1a2b3 --json')
     .action(async (ids: string[], o: { json?: boolean }) => {
-      const { withRuntime } = await import('../runtime.js');
       const { replayQueue } = await import('../queue-replay.js');
-      await withRuntime(io, { json: o.json, replay: false }, async (rt) => {
+      await using(f, async () => {
+        const rt = await f.runtime({ json: o.json, replay: false });
         const results = await replayQueue(rt, ids.length ? { ids } : {});
         if (o.json) io.out(`${JSON.stringify({ results })}\n`);
         else if (!results.length) io.err('queue empty\n');
@@ -117,10 +127,10 @@ Examples:
     .option('--json', 'print {"dropped":[id]}')
     .addHelpText('after', '\nExamples:\n  appt queue drop q1a2b3\n  appt queue drop all')
     .action(async (ids: string[], o: { json?: boolean }) => {
-      const { openStore, loadSession } = await import('../config.js');
+      const { loadSession } = await import('../config.js');
       const { fileStorage } = await import('../queue/file.js');
       const { identityOf, queuePath, QueueStore } = await import('../queue/store.js');
-      const store = openStore(io.env);
+      const store = await f.config();
       const session = loadSession(io.env, store);
       const q = new QueueStore(
         fileStorage(queuePath(store.dir)),
@@ -135,4 +145,5 @@ Examples:
       if (missing.length)
         throw new CliError(`not in the queue: ${missing.join(', ')}`, EXIT.failed).printed();
     });
+  return queue;
 }

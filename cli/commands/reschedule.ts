@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { AppointmentDetail, Reservation } from '../../shared/client.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { addTo, type Factory, makeFactory, using } from '../factory.js';
 import type { IO } from '../io.js';
 
 export interface RescheduleFlags {
@@ -16,8 +17,16 @@ export interface RescheduleFlags {
 }
 
 export function register(program: Command, io: IO): void {
-  program
-    .command('reschedule')
+  addTo(program, newCmdReschedule(makeFactory(io, program)));
+}
+
+/** `appt reschedule <id>`: parsing only; the run is runReschedule (or a test's runF). */
+export function newCmdReschedule(
+  f: Factory,
+  runF: (id: string, o: RescheduleFlags) => Promise<void> = (id, o) => runReschedule(f, id, o),
+): Command {
+  return f
+    .createCommand('reschedule')
     .description(
       'Move an appointment: hold the new slot, show the countdown, confirm (the id stays the same)',
     )
@@ -46,10 +55,11 @@ Examples:
   appt reschedule 0190a… --date 2030-01-09          # pick a slot, then confirm
   appt reschedule 0190a… --to ts_… --hold-only --json  # then: --reservation <token> --yes`,
     )
-    .action(async (id: string, o: RescheduleFlags) => runReschedule(io, id, o));
+    .action(async (id: string, o: RescheduleFlags) => runF(id, o));
 }
 
-export async function runReschedule(io: IO, id: string, o: RescheduleFlags): Promise<void> {
+export async function runReschedule(f: Factory, id: string, o: RescheduleFlags): Promise<void> {
+  const { io } = f;
   const chosen = [
     o.to !== undefined,
     o.tomorrow,
@@ -70,12 +80,13 @@ export async function runReschedule(io: IO, id: string, o: RescheduleFlags): Pro
       EXIT.usage,
     );
   if (o.date) (await import('../dates.js')).checkDay(o.date);
-  const { withRuntime, toCliError, isOffline } = await import('../runtime.js');
+  const { toCliError, isOffline } = await import('../runtime.js');
   const { newKey, queueIntent, needConfirmation, confirm } = await import('../intent.js');
   const { snapshotKeys } = await import('../config.js');
   const { when, money } = await import('../format.js');
   const json = Boolean(o.json);
-  await withRuntime(io, { json }, async (rt) => {
+  await using(f, async () => {
+    const rt = await f.runtime({ json });
     const picking = o.tomorrow || o.date !== undefined;
     if (!o.holdOnly) needConfirmation(rt, o.yes);
     else if (picking && !o.yes && !io.stdinTTY) needConfirmation(rt, false);

@@ -7,7 +7,7 @@ import type { IO } from '../io.js';
  * SIGTERM / SIGINT drain every worker (in-flight requests finish) and exit 0.
  */
 export async function serveCluster(io: IO, config: Config, logger: Logger, pretty: boolean): Promise<void> {
-  const { startCluster } = await import('../../server/cluster.js');
+  const { startCluster } = await import('../../server/entry.js');
   const { listenError } = await import('./listen-check.js');
   const { CliError, EXIT } = await import('../exit-codes.js');
   const say = (l: string) => io.err(`${l}\n`);

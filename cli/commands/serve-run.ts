@@ -1,7 +1,15 @@
-import { ConfigError, loadConfig, maskedConfig } from '../../server/config.js';
-import { dataDirSecrets, existingSecrets, startServer } from '../../server/main.js';
+import {
+  ConfigError,
+  createContext,
+  dataDirSecrets,
+  existingSecrets,
+  loadConfig,
+  makeLogger,
+  maskedConfig,
+  startServer,
+} from '../../server/entry.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import type { IO } from '../io.js';
+import type { Factory } from '../factory.js';
 
 export interface ServeFlags {
   port?: string;
@@ -33,7 +41,8 @@ export function serveFlags(o: ServeFlags) {
   };
 }
 
-export async function runServe(io: IO, o: ServeFlags): Promise<void> {
+export async function runServe(f: Factory, o: ServeFlags): Promise<void> {
+  const { io } = f;
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(serveFlags(o), io.env, o.printConfig ? existingSecrets : dataDirSecrets);
@@ -48,8 +57,6 @@ export async function runServe(io: IO, o: ServeFlags): Promise<void> {
   // JSON lines for machines; a person at a terminal gets pino-pretty. Both redact secrets.
   const { assertPortFree, listenError } = await import('./listen-check.js');
   await assertPortFree(config.host, config.port);
-  const { makeLogger } = await import('../../server/ops/logger.js');
-  const { createContext } = await import('../../server/context.js');
   const logger = await makeLogger(config.logLevel, {
     pretty: io.isTTY && !o.json && config.logLevel !== 'silent',
   });

@@ -1,9 +1,19 @@
 import type { Command } from 'commander';
+import { addTo, type Factory, makeFactory } from '../factory.js';
 import type { IO } from '../io.js';
+import type { ServeFlags } from './serve-run.js';
 
 export function register(program: Command, io: IO): void {
-  program
-    .command('serve')
+  addTo(program, newCmdServe(makeFactory(io, program)));
+}
+
+/** `appt serve`: parsing only; the run is runServe in serve-run.js (or a test's runF). */
+export function newCmdServe(
+  f: Factory,
+  runF: (o: ServeFlags) => Promise<void> = async (o) => (await import('./serve-run.js')).runServe(f, o),
+): Command {
+  return f
+    .createCommand('serve')
     .description(
       'Start the appt server (HTTP API, realtime hub, jobs) on a SQLite file in the data directory',
     )
@@ -49,8 +59,5 @@ Examples:
   APPT_DATABASE_URL=postgres://appt@127.0.0.1/appt appt serve --port 7400
   APPT_DATABASE_URL=postgres://appt@127.0.0.1/appt appt serve --workers 4`,
     )
-    .action(async (o) => {
-      const { runServe } = await import('./serve-run.js');
-      await runServe(io, o);
-    });
+    .action(async (o) => runF(o));
 }

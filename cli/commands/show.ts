@@ -1,11 +1,20 @@
 import type { Command } from 'commander';
 import type { AppointmentDetail, CancellationQuote } from '../../shared/client.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { addTo, type Factory, makeFactory, using } from '../factory.js';
 import type { IO } from '../io.js';
 
 export function register(program: Command, io: IO): void {
-  program
-    .command('show')
+  addTo(program, newCmdShow(makeFactory(io, program)));
+}
+
+/** `appt show <id>`: parsing only; the run is runShow (or a test's runF). */
+export function newCmdShow(
+  f: Factory,
+  runF: (id: string, o: { json?: boolean }) => Promise<void> = (id, o) => runShow(f, id, o),
+): Command {
+  return f
+    .createCommand('show')
     .description('One appointment: details, policy, fee quote, audit trail, notification status')
     .argument('<id>', 'appointment id')
     .option(
@@ -21,14 +30,16 @@ Examples:
   appt show 0190a…
   appt show 0190a… --json | jq .appointment.version`,
     )
-    .action(async (id: string, o: { json?: boolean }) => runShow(io, id, o));
+    .action(async (id: string, o: { json?: boolean }) => runF(id, o));
 }
 
-export async function runShow(io: IO, id: string, o: { json?: boolean }): Promise<void> {
-  const { withRuntime, toCliError, isOffline } = await import('../runtime.js');
+export async function runShow(f: Factory, id: string, o: { json?: boolean }): Promise<void> {
+  const { io } = f;
+  const { toCliError, isOffline } = await import('../runtime.js');
   const { snapshotKeys } = await import('../config.js');
   const json = Boolean(o.json);
-  await withRuntime(io, { json }, async (rt) => {
+  await using(f, async () => {
+    const rt = await f.runtime({ json });
     const key = snapshotKeys.appointment(id);
     let d: AppointmentDetail;
     let quote: CancellationQuote | null = null;

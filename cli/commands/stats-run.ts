@@ -1,5 +1,5 @@
-import type { StatsResult } from '../../server/ops/stats.js';
-import type { IO } from '../io.js';
+import type { StatsResult } from '../../shared/stats.js';
+import { type Factory, using } from '../factory.js';
 import type { StatsFlags } from './stats.js';
 
 const pct = (r: number) => `${(r * 100).toFixed(1)}%`;
@@ -9,13 +9,18 @@ const money = (cents: number, currency: string) => `${(cents / 100).toFixed(2)} 
 export function formatStats(s: StatsResult): string {
   const fees = Object.entries(s.feesByCurrency);
   const lines = [
-    `since ${s.since} (${s.days} days; the per-day table counts UTC days)`,
+    `since ${s.since} (${s.days} days; the per-day table counts ${s.dayZone} days)`,
     '',
     `bookings            ${s.bookings}  (${s.ratesPerDay.bookings}/day, ${s.bookingFailures} refused)`,
     `reschedules         ${s.reschedules}  (${s.ratesPerDay.reschedules}/day)`,
     `  failure rate      ${pct(s.rescheduleFailureRate)}  (${s.rescheduleFailures} of ${s.rescheduleAttempts} attempts)`,
     `cancellations       ${s.cancellations}  (${s.ratesPerDay.cancellations}/day, ${s.cancellationsWithFee} with a fee, ${s.cancellationFailures} refused)`,
-    `  fees applied      ${fees.length ? fees.map(([c, n]) => money(n, c)).join(', ') : '0'}`,
+    `  fees applied      ${fees.length ? fees.map(([c, n]) => money(n, c)).join(', ') : 'none'}`,
+    `  refunds           ${
+      Object.entries(s.refundsByCurrency)
+        .map(([c, n]) => money(n, c))
+        .join(', ') || 'none'
+    }`,
     `holds               ${s.holds.created} taken, ${s.holds.consumed} used, ${s.holds.released} released, ${s.holds.expired} expired, ${s.holds.active} active`,
     `  expiry rate       ${pct(s.holds.expiryRate)}`,
     `outbox              ${s.outbox.pending} pending (oldest ${Math.round(s.outbox.lagSeconds)} s), ${s.outbox.dead} dead`,
@@ -27,39 +32,43 @@ export function formatStats(s: StatsResult): string {
   lines.push('', 'top failure reasons');
   if (s.topFailureReasons.length === 0) lines.push('  none');
   for (const f of s.topFailureReasons) lines.push(`  ${String(f.count).padStart(6)}  ${f.action} ${f.code}`);
-  // the server sums a day's fees over currencies: only shown when there is one currency
-  const mixed = fees.length > 1;
-  const feeHead = fees.length === 1 ? `fees(${fees[0]![0]})` : 'fees(cents)';
-  lines.push(
-    '',
-    `date (UTC)    booked  moved  cancelled  ${feeHead.padStart(11)}  holds-expired  move-failures`,
-  );
-  if (mixed)
+  // one fee column per currency: amounts in different currencies are never added together
+  const currencies = [
+    ...new Set([...fees.map(([c]) => c), ...s.perDay.flatMap((d) => Object.keys(d.feesByCurrency))]),
+  ].sort();
+  const heads = [
+    'booked',
+    'moved',
+    'cancelled',
+    ...(currencies.length ? currencies.map((c) => `fees ${c}`) : ['fees']),
+    'holds-expired',
+    'move-failures',
+  ];
+  lines.push('', `date (${s.dayZone})  ${heads.map((h) => h.padStart(Math.max(h.length, 6))).join('  ')}`);
+  for (const d of s.perDay) {
+    const cells = [
+      d.bookings,
+      d.reschedules,
+      d.cancellations,
+      ...(currencies.length ? currencies.map((c) => ((d.feesByCurrency[c] ?? 0) / 100).toFixed(2)) : [0]),
+      d.holdsExpired,
+      d.rescheduleFailures,
+    ];
     lines.push(
-      `  (fees per day left out: they are in ${fees.map(([c]) => c).join(' and ')}, never added together)`,
+      `${d.date.padEnd(`date (${s.dayZone})`.length)}  ${cells.map((n, i) => String(n).padStart(Math.max(heads[i]!.length, 6))).join('  ')}`,
     );
-  for (const d of s.perDay)
-    lines.push(
-      `${d.date}  ${[
-        d.bookings,
-        d.reschedules,
-        d.cancellations,
-        mixed ? '-' : fees.length === 1 ? (d.feesCents / 100).toFixed(2) : d.feesCents,
-        d.holdsExpired,
-        d.rescheduleFailures,
-      ]
-        .map((n, i) => String(n).padStart([6, 7, 11, 13, 15, 15][i]))
-        .join('')}`,
-    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
-export async function runStats(io: IO, o: StatsFlags): Promise<void> {
+export async function runStats(f: Factory, o: StatsFlags): Promise<void> {
+  const { io } = f;
   const since = o.since ?? '7d';
   // the same forms as every --since (checked here, sent as typed: the server reads spans too)
   (await import('../dates.js')).sinceArg(since, '--since');
-  const { withRuntime, toCliError } = await import('../runtime.js');
-  await withRuntime(io, { json: o.json, replay: false }, async (rt) => {
+  const { toCliError } = await import('../runtime.js');
+  await using(f, async () => {
+    const rt = await f.runtime({ json: o.json, replay: false });
     let s: StatsResult;
     try {
       s = (await rt.client.stats(since)) as StatsResult;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { addTo, type Factory, makeFactory } from '../factory.js';
 import type { IO } from '../io.js';
 
 export interface StatsFlags {
@@ -7,8 +8,16 @@ export interface StatsFlags {
 }
 
 export function register(program: Command, io: IO): void {
-  program
-    .command('stats')
+  addTo(program, newCmdStats(makeFactory(io, program)));
+}
+
+/** `appt stats`: parsing only; the run is runStats in stats-run.js (or a test's runF). */
+export function newCmdStats(
+  f: Factory,
+  runF: (o: StatsFlags) => Promise<void> = async (o) => (await import('./stats-run.js')).runStats(f, o),
+): Command {
+  return f
+    .createCommand('stats')
     .description(
       'Operational figures for support: bookings, reschedules, cancellations, fees, hold expiry and reschedule failure rates, top failure reasons (GET /admin/stats; admin or support token)',
     )
@@ -17,7 +26,8 @@ export function register(program: Command, io: IO): void {
     .addHelpText(
       'after',
       `
-Days are UTC days. Rates: expiry = expired / ended holds created in the window;
+Days are UTC days (the JSON says so in dayZone); fees and refunds are per currency,
+never added together. Rates: expiry = expired / ended holds created in the window;
 reschedule failures = refused / attempted reschedules (from the audit log).
 
 Examples:
@@ -25,8 +35,5 @@ Examples:
   appt stats --since 24h
   appt stats --since 2030-01-01 --json | jq .topFailureReasons`,
     )
-    .action(async (o: StatsFlags) => {
-      const { runStats } = await import('./stats-run.js');
-      await runStats(io, o);
-    });
+    .action(async (o: StatsFlags) => runF(o));
 }

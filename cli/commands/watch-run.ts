@@ -7,9 +7,8 @@ import {
   userBookingsChannel,
 } from '../../shared/realtime-client.js';
 import { formatLocal, formatMoney } from '../../shared/time.js';
-import { loadSession } from '../config.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import type { IO } from '../io.js';
+import type { Factory } from '../factory.js';
 import type { WatchFlags } from './watch.js';
 
 export interface WatchDeps {
@@ -23,16 +22,12 @@ export interface WatchDeps {
  * does the reconnecting (and re-authorizes private channels each time); this only reports it.
  * Ends after --limit events, on SIGINT/SIGTERM, or with exit 4 when every channel is refused.
  */
-export async function runWatch(io: IO, o: WatchFlags, deps: WatchDeps = {}): Promise<void> {
+export async function runWatch(f: Factory, o: WatchFlags, deps: WatchDeps = {}): Promise<void> {
+  const { io } = f;
   const limit = o.limit === undefined ? Number.POSITIVE_INFINITY : Number(o.limit);
   if (!(Number.isInteger(limit) && limit > 0) && limit !== Number.POSITIVE_INFINITY)
     throw new CliError(`--limit must be a positive integer, got ${JSON.stringify(o.limit)}`, EXIT.usage);
-  const session = loadSession(io.env);
-  if (!session)
-    throw new CliError(
-      'not logged in: run `appt login --server URL --token T` (or set APPT_SERVER and APPT_TOKEN)',
-      EXIT.auth,
-    );
+  const session = await f.session();
   const doFetch = deps.fetch ?? fetch;
   const users = [...(o.user ?? [])];
   const providers = [...(o.provider ?? [])];

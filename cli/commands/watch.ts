@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { addTo, type Factory, makeFactory } from '../factory.js';
 import type { IO } from '../io.js';
 
 export interface WatchFlags {
@@ -11,8 +12,16 @@ export interface WatchFlags {
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function register(program: Command, io: IO): void {
-  program
-    .command('watch')
+  addTo(program, newCmdWatch(makeFactory(io, program)));
+}
+
+/** `appt watch`: parsing only; the run is runWatch in watch-run.js (or a test's runF). */
+export function newCmdWatch(
+  f: Factory,
+  runF: (o: WatchFlags) => Promise<void> = async (o) => (await import('./watch-run.js')).runWatch(f, o),
+): Command {
+  return f
+    .createCommand('watch')
     .description('Print realtime events as they arrive: bookings of a customer, availability of a provider')
     .option(
       '--user <userId>',
@@ -35,8 +44,5 @@ Examples:
   appt watch --provider P --json
   appt watch --user U --provider P --limit 1`,
     )
-    .action(async (o: WatchFlags) => {
-      const { runWatch } = await import('./watch-run.js');
-      await runWatch(io, o);
-    });
+    .action(async (o: WatchFlags) => runF(o));
 }

@@ -11,7 +11,7 @@ import type {
 import { iso, isValidZone } from '../../shared/time.js';
 import type { Actor } from '../audit/audit.js';
 import { appendAudit } from '../audit/audit.js';
-import { type Db, stmt } from '../db/open.js';
+import { type Db, guarded, isConstraintError, stmt } from '../db/open.js';
 import { newId, randomToken } from '../ids.js';
 import type { WriteScope } from '../outbox/write.js';
 import { saveCaldavCredentials, splitUrlCredentials } from './credentials.js';
@@ -27,6 +27,8 @@ export interface ProviderRow {
   caldav_url: string | null;
   feed_token: string;
   created_at: number;
+  /** removed by an admin (./edit.ts): kept for history, gone from lists and new holds */
+  retired_at?: number | null;
 }
 
 export interface ServiceRow {
@@ -45,6 +47,7 @@ export interface ServiceRow {
   cancel_free_until_hours_before: number | null;
   cancel_fee_cents: number | null;
   created_at: number;
+  retired_at?: number | null;
 }
 
 export interface UserRow {
@@ -116,7 +119,7 @@ export async function getProvider(db: Db, id: string): Promise<ProviderRow | und
 }
 export async function requireProvider(db: Db, id: string): Promise<ProviderRow> {
   const p = await getProvider(db, id);
-  if (!p) throw new AppError('not_found', `provider ${id} not found`);
+  if (!p || p.retired_at != null) throw new AppError('not_found', `provider ${id} not found`);
   return p;
 }
 export async function getService(db: Db, id: string): Promise<ServiceRow | undefined> {
@@ -124,7 +127,7 @@ export async function getService(db: Db, id: string): Promise<ServiceRow | undef
 }
 export async function requireService(db: Db, providerId: string, serviceId: string): Promise<ServiceRow> {
   const s = await getService(db, serviceId);
-  if (!s || s.provider_id !== providerId)
+  if (!s || s.provider_id !== providerId || s.retired_at != null)
     throw new AppError('not_found', `service ${serviceId} not found for provider ${providerId}`);
   return s;
 }
@@ -133,16 +136,17 @@ export async function getUser(db: Db, id: string): Promise<UserRow | undefined> 
 }
 /** `admin`: whether the caller may see the CalDAV URL (see toProvider). */
 export async function listProviders(db: Db, o: { admin: boolean }): Promise<Provider[]> {
-  return (await stmt<ProviderRow>(db, 'SELECT * FROM providers ORDER BY name, id').all()).map((r) =>
-    toProvider(r, o),
-  );
+  return (
+    await stmt<ProviderRow>(db, 'SELECT * FROM providers WHERE retired_at IS NULL ORDER BY name, id').all()
+  ).map((r) => toProvider(r, o));
 }
 export async function listServices(db: Db, providerId: string): Promise<Service[]> {
   await requireProvider(db, providerId);
   return (
-    await stmt<ServiceRow>(db, 'SELECT * FROM services WHERE provider_id = ? ORDER BY title, id').all(
-      providerId,
-    )
+    await stmt<ServiceRow>(
+      db,
+      'SELECT * FROM services WHERE provider_id = ? AND retired_at IS NULL ORDER BY title, id',
+    ).all(providerId)
   ).map(toService);
 }
 export async function listUsers(db: Db, q: string | undefined, limit: number): Promise<User[]> {
@@ -307,10 +311,29 @@ export async function createUser(
     phone: b.phone ?? null,
     created_at: w.now,
   };
-  await stmt(
-    db,
-    'INSERT INTO users (id, name, email, phone, created_at) VALUES (@id, @name, @email, @phone, @created_at)',
-  ).run(row);
+  // one customer per email, whatever its case (unique index users_email_unique backs it up)
+  const taken = async () => {
+    const u = await stmt<UserRow>(db, 'SELECT * FROM users WHERE lower(email) = lower(?)').get(b.email);
+    return u
+      ? new AppError('email_taken', `a user with email ${b.email} exists already: ${u.id} (${u.name})`, {
+          userId: u.id,
+        })
+      : undefined;
+  };
+  const before = await taken();
+  if (before) throw before;
+  try {
+    // in a savepoint on PostgreSQL: a lost race leaves the transaction usable to name the winner
+    await guarded(db, (g) =>
+      stmt(
+        g,
+        'INSERT INTO users (id, name, email, phone, created_at) VALUES (@id, @name, @email, @phone, @created_at)',
+      ).run(row),
+    );
+  } catch (e) {
+    if (isConstraintError(e)) throw (await taken()) ?? e;
+    throw e;
+  }
   await audit(db, w, actor, 'user.created', { userId: row.id });
   return toUser(row);
 }

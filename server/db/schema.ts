@@ -10,13 +10,18 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'driz
 export const ACTIVE_STATUSES = ['upcoming', 'confirmed', 'rescheduled'] as const;
 const activeSql = sql.raw(`status IN ('upcoming','confirmed','rescheduled')`);
 
-export const users = sqliteTable('users', {
-  id: text('id').primaryKey(),
-  name: text('name').notNull(),
-  email: text('email').notNull(),
-  phone: text('phone'),
-  createdAt: integer('created_at').notNull(),
-});
+export const users = sqliteTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    email: text('email').notNull(),
+    phone: text('phone'),
+    createdAt: integer('created_at').notNull(),
+  },
+  // one customer per email, whatever its case (POST /admin/users answers 409 email_taken)
+  (t) => [uniqueIndex('users_email_unique').on(sql`lower(${t.email})`)],
+);
 
 export const providers = sqliteTable('providers', {
   id: text('id').primaryKey(),
@@ -26,6 +31,8 @@ export const providers = sqliteTable('providers', {
   caldavUrl: text('caldav_url'),
   feedToken: text('feed_token').notNull(),
   createdAt: integer('created_at').notNull(),
+  /** removed by an admin (kept for the appointments and audit entries that name it) */
+  retiredAt: integer('retired_at'),
 });
 
 /**
@@ -62,6 +69,8 @@ export const services = sqliteTable(
     cancelFreeUntilHoursBefore: integer('cancel_free_until_hours_before'),
     cancelFeeCents: integer('cancel_fee_cents'),
     createdAt: integer('created_at').notNull(),
+    /** removed by an admin (kept for the appointments and audit entries that name it) */
+    retiredAt: integer('retired_at'),
   },
   (t) => [index('services_provider').on(t.providerId)],
 );

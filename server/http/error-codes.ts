@@ -67,6 +67,10 @@ const OWN: Record<string, ErrorCode[]> = {
   'post /webhooks/notifications': ['bad_signature', 'stale_signature', 'replayed', 'not_found'],
   'post /webhooks/calendar': ['bad_signature', 'stale_signature', 'replayed', 'not_found'],
   'post /realtime/auth': ['forbidden'],
+  'post /admin/users': ['email_taken'],
+  'patch /admin/services/{id}': ['has_active_appointments'],
+  'delete /admin/services/{id}': ['has_active_appointments'],
+  'delete /admin/providers/{id}': ['has_active_appointments'],
   // one expensive admin run at a time (server/ops/checks.ts)
   'get /admin/check': ['check_in_progress'],
   'get /admin/audit/verify': ['check_in_progress'],

@@ -93,9 +93,9 @@ describe('GET /admin/stats', () => {
       reschedules: 1,
       cancellations: 1,
       cancellationsWithFee: 1,
-      feesCents: 1500,
-      refundsCents: 3500,
+      dayZone: 'UTC',
       feesByCurrency: { USD: 1500 },
+      refundsByCurrency: { USD: 3500 },
       bookingFailures: 0,
       rescheduleAttempts: 2,
       rescheduleFailures: 1,
@@ -111,13 +111,52 @@ describe('GET /admin/stats', () => {
       bookings: 2,
       reschedules: 1,
       cancellations: 1,
-      feesCents: 1500,
+      feesByCurrency: { USD: 1500 },
       holdsExpired: 1,
       rescheduleFailures: 1,
     });
     expect(s.ratesPerDay).toMatchObject({ bookings: 2, reschedules: 1, cancellations: 1 });
     expect(s.outbox.pending).toBeGreaterThan(0);
     expect(s.outbox.lagSeconds).toBeGreaterThan(3 * 3600 - 1);
+  });
+
+  it('never adds currencies together: fees and refunds per currency, in total and per day', async () => {
+    const nzd = await h.app.inject({
+      method: 'POST',
+      url: '/admin/services',
+      headers: auth(h.tokens.admin),
+      payload: {
+        providerId: h.ids.provider,
+        title: 'Kiwi check',
+        durationMinutes: 30,
+        priceCents: 8000,
+        currency: 'NZD',
+        cancellation: { freeUntilHoursBefore: 24, feeCents: 2000 },
+      },
+    });
+    expect(nzd.statusCode).toBe(201);
+    const usdSlot = (await slotsOf(h, DAY)).timeslots[2];
+    const nzdSlot = (await slotsOf(h, DAY, nzd.json().id)).timeslots[6];
+    const a = await bookVia(h, usdSlot.id);
+    const b = await bookVia(h, nzdSlot.id, { serviceId: nzd.json().id });
+    h.clock.advance(6 * 3_600_000); // both inside their fee windows
+    for (const id of [a.id, b.id]) {
+      const c = await h.app.inject({
+        method: 'POST',
+        url: `/appointments/${id}/cancel`,
+        headers: auth(h.tokens.alice, { 'idempotency-key': `c-${id}` }),
+        payload: {},
+      });
+      expect(c.statusCode).toBe(200);
+    }
+    const s = (await stats('?since=1d')).json();
+    expect(s.feesByCurrency).toEqual({ USD: 1500, NZD: 2000 });
+    expect(s.refundsByCurrency).toEqual({ USD: 3500, NZD: 6000 });
+    expect(s).not.toHaveProperty('feesCents');
+    expect(s.dayZone).toBe('UTC');
+    const today = s.perDay.at(-1);
+    expect(today.feesByCurrency).toEqual({ USD: 1500, NZD: 2000 });
+    expect(today).not.toHaveProperty('feesCents');
   });
 
   it('counts a lapsed hold the sweeper has not reached yet as expired', async () => {

@@ -1,4 +1,4 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { parseSince, StatsResult } from '../../shared/stats.js';
 import { DAY, iso } from '../../shared/time.js';
 import { type Db, stmt } from '../db/open.js';
 
@@ -7,74 +7,9 @@ import { type Db, stmt } from '../db/open.js';
  * booked, moved and cancelled, the fees, how many holds lapsed and why reschedules were
  * refused. Everything comes from durable tables (audit log, reservations, appointments,
  * outbox, notifications), so the answer is the same from any process and after restarts.
- * Days are UTC days.
+ * Days are UTC days; money stays per currency (the schema is in shared/stats.ts).
  */
-export const StatsResult = Type.Object(
-  {
-    since: Type.String({ format: 'date-time' }),
-    until: Type.String({ format: 'date-time' }),
-    days: Type.Number({ description: 'length of the window in days' }),
-    bookings: Type.Integer(),
-    reschedules: Type.Integer(),
-    cancellations: Type.Integer(),
-    cancellationsWithFee: Type.Integer(),
-    feesCents: Type.Integer({ description: 'fees applied, summed over currencies (see feesByCurrency)' }),
-    refundsCents: Type.Integer(),
-    feesByCurrency: Type.Record(Type.String(), Type.Integer()),
-    holds: Type.Object({
-      created: Type.Integer(),
-      consumed: Type.Integer(),
-      released: Type.Integer(),
-      expired: Type.Integer(),
-      active: Type.Integer(),
-      expiryRate: Type.Number({ description: 'expired / ended holds created in the window' }),
-    }),
-    bookingFailures: Type.Integer(),
-    rescheduleAttempts: Type.Integer(),
-    rescheduleFailures: Type.Integer(),
-    rescheduleFailureRate: Type.Number({ description: 'refused / attempted reschedules (audited)' }),
-    cancellationFailures: Type.Integer(),
-    topFailureReasons: Type.Array(
-      Type.Object({ action: Type.String(), code: Type.String(), count: Type.Integer() }),
-    ),
-    perDay: Type.Array(
-      Type.Object({
-        date: Type.String(),
-        bookings: Type.Integer(),
-        reschedules: Type.Integer(),
-        cancellations: Type.Integer(),
-        feesCents: Type.Integer(),
-        holdsExpired: Type.Integer(),
-        rescheduleFailures: Type.Integer(),
-      }),
-    ),
-    ratesPerDay: Type.Object({
-      bookings: Type.Number(),
-      reschedules: Type.Number(),
-      cancellations: Type.Number(),
-      holdsExpired: Type.Number(),
-      rescheduleFailures: Type.Number(),
-    }),
-    notifications: Type.Array(
-      Type.Object({ channel: Type.String(), status: Type.String(), count: Type.Integer() }),
-    ),
-    outbox: Type.Object({ pending: Type.Integer(), dead: Type.Integer(), lagSeconds: Type.Number() }),
-  },
-  { additionalProperties: false },
-);
-export type StatsResult = Static<typeof StatsResult>;
-
-const SPAN = /^(\d{1,6})\s*(m|min|h|d|w)$/i;
-const UNIT: Record<string, number> = { m: 60_000, min: 60_000, h: 3_600_000, d: DAY, w: 7 * DAY };
-
-/** `7d`, `24h`, `90m`, `2w` back from now, or an ISO 8601 instant / date; null when neither. */
-export function parseSince(s: string, now: number): number | null {
-  const m = SPAN.exec(s.trim());
-  if (m) return now - Number(m[1]) * UNIT[m[2].toLowerCase()];
-  if (!/^\d{4}-\d{2}-\d{2}/.test(s)) return null;
-  const t = Date.parse(s);
-  return Number.isFinite(t) && t <= now ? t : null;
-}
+export { parseSince, StatsResult };
 
 const ratio = (a: number, b: number) => (b === 0 ? 0 : Math.round((a / b) * 10_000) / 10_000);
 
@@ -101,7 +36,11 @@ export async function statsSince(db: Db, since: number, now: number): Promise<St
       GROUP BY a.currency`,
   ).all(since, now + 1);
   const feesByCurrency: Record<string, number> = {};
-  for (const f of fees) if (f.fee > 0) feesByCurrency[f.currency] = f.fee;
+  const refundsByCurrency: Record<string, number> = {};
+  for (const f of fees) {
+    if (f.fee > 0) feesByCurrency[f.currency] = f.fee;
+    if (f.refund > 0) refundsByCurrency[f.currency] = f.refund;
+  }
 
   const holdRows = await stmt<{ status: string; n: number }>(
     db,
@@ -134,13 +73,13 @@ export async function statsSince(db: Db, since: number, now: number): Promise<St
     since: iso(since),
     until: iso(now),
     days: Math.round(days * 1000) / 1000,
+    dayZone: 'UTC',
     bookings,
     reschedules,
     cancellations,
     cancellationsWithFee: fees.reduce((s, f) => s + f.withFee, 0),
-    feesCents: fees.reduce((s, f) => s + f.fee, 0),
-    refundsCents: fees.reduce((s, f) => s + f.refund, 0),
     feesByCurrency,
+    refundsByCurrency,
     holds,
     bookingFailures: count('book', 'rejected'),
     rescheduleAttempts: reschedules + rescheduleFailures,
@@ -184,12 +123,20 @@ export async function outboxState(db: Db, now: number): Promise<StatsResult['out
 
 /** Per UTC day, oldest first; days with nothing happening are listed with zeros. */
 async function perDay(db: Db, since: number, now: number): Promise<StatsResult['perDay']> {
-  const rows = await stmt<{ d: number; action: string; outcome: string; n: number; fee: number }>(
+  const rows = await stmt<{ d: number; action: string; outcome: string; n: number }>(
     db,
-    `SELECT timestamp / ${DAY} AS d, action, outcome, COUNT(*) AS n, COALESCE(SUM(fee_cents), 0) AS fee
+    `SELECT timestamp / ${DAY} AS d, action, outcome, COUNT(*) AS n
        FROM audit_entries WHERE timestamp >= ? AND timestamp < ?
         AND action IN ('created','rescheduled','cancelled','reschedule')
       GROUP BY d, action, outcome`,
+  ).all(since, now + 1);
+  // fees per day and currency: a day's NZD and USD fees are two figures, never one sum
+  const fees = await stmt<{ d: number; currency: string; fee: number }>(
+    db,
+    `SELECT e.timestamp / ${DAY} AS d, a.currency AS currency, COALESCE(SUM(e.fee_cents), 0) AS fee
+       FROM audit_entries e JOIN appointments a ON a.id = e.appointment_id
+      WHERE e.action = 'cancelled' AND e.outcome = 'applied' AND e.timestamp >= ? AND e.timestamp < ?
+      GROUP BY d, a.currency`,
   ).all(since, now + 1);
   const expired = await stmt<{ d: number; n: number }>(
     db,
@@ -207,7 +154,7 @@ async function perDay(db: Db, since: number, now: number): Promise<StatsResult['
       bookings: 0,
       reschedules: 0,
       cancellations: 0,
-      feesCents: 0,
+      feesByCurrency: {},
       holdsExpired: 0,
       rescheduleFailures: 0,
     });
@@ -216,10 +163,13 @@ async function perDay(db: Db, since: number, now: number): Promise<StatsResult['
     if (!day) continue;
     if (r.action === 'created' && r.outcome === 'applied') day.bookings += r.n;
     else if (r.action === 'rescheduled' && r.outcome === 'applied') day.reschedules += r.n;
-    else if (r.action === 'cancelled' && r.outcome === 'applied') {
-      day.cancellations += r.n;
-      day.feesCents += r.fee;
-    } else if (r.action === 'reschedule' && r.outcome === 'rejected') day.rescheduleFailures += r.n;
+    else if (r.action === 'cancelled' && r.outcome === 'applied') day.cancellations += r.n;
+    else if (r.action === 'reschedule' && r.outcome === 'rejected') day.rescheduleFailures += r.n;
+  }
+  for (const r of fees) {
+    const day = out.get(Math.floor(Number(r.d)));
+    if (day && Number(r.fee) > 0)
+      day.feesByCurrency[r.currency] = (day.feesByCurrency[r.currency] ?? 0) + Number(r.fee);
   }
   for (const r of expired) {
     const day = out.get(Math.floor(r.d));

@@ -137,7 +137,8 @@ export async function timeslotMessage(
   if (!provider) return null;
   const services = await stmt<ServiceRow>(
     ctx.db,
-    'SELECT * FROM services WHERE provider_id = ? ORDER BY id',
+    // removed services are offered nowhere (server/catalog/edit.ts)
+    'SELECT * FROM services WHERE provider_id = ? AND retired_at IS NULL ORDER BY id',
   ).all(providerId);
   const now = ctx.clock.now();
   const out = new Map<string, SlotChange & { blockStart: number; blockEnd: number }>();

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Command } from 'commander';
 import { runWatch } from '../../cli/commands/watch-run.js';
+import { makeFactory } from '../../cli/factory.js';
 import { bufferIO } from '../../cli/io.js';
 import { auth, bookVia, type Harness, makeHarness, slotsOf } from '../testing/harness.js';
 
@@ -31,7 +33,11 @@ describe('runWatch', () => {
   it('prints one readable line per booking event and stops on a signal', async () => {
     const io = bufferIO({ env: { APPT_SERVER: base, APPT_TOKEN: h.tokens.staff, APPT_HOME: h.dir } });
     const stop = new AbortController();
-    const done = runWatch(io, { user: [h.ids.alice], provider: [h.ids.provider] }, { signal: stop.signal });
+    const done = runWatch(
+      makeFactory(io, new Command()),
+      { user: [h.ids.alice], provider: [h.ids.provider] },
+      { signal: stop.signal },
+    );
     await until(() => (io.stderr.match(/watching /g) ?? []).length === 2);
     const hub = h.ctx.realtime.hub;
     expect(hub.stats().subscriptions).toBe(2);
@@ -93,7 +99,7 @@ describe('runWatch', () => {
 
   it('--json lines carry at, channel, event and data', async () => {
     const io = bufferIO({ env: { APPT_SERVER: base, APPT_TOKEN: h.tokens.alice, APPT_HOME: h.dir } });
-    const done = runWatch(io, { json: true, limit: '1' });
+    const done = runWatch(makeFactory(io, new Command()), { json: true, limit: '1' });
     await until(() => io.stderr.includes(`watching private-user.${h.ids.alice}.bookings`));
     const appt = await bookVia(h, (await slotsOf(h, DAY)).timeslots[4].id, { token: h.tokens.alice });
     await done;

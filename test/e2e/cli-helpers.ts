@@ -177,7 +177,8 @@ export async function fastCatalog(base: string, admin: string, zone = 'America/N
   return {
     providerId: p.json.id as string,
     serviceId: s.json.id as string,
-    userId: u.json.id as string,
+    // one customer per email: a second catalog on the same server reuses it (409 email_taken names it)
+    userId: (u.status === 409 ? u.json.userId : u.json.id) as string,
     staff: staff.json.token as string,
   };
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAdminOps } from '../../cli/commands/admin-ops.js';
 import { register as registerStats } from '../../cli/commands/stats.js';
 import { CliError, EXIT } from '../../cli/exit-codes.js';
+import { makeFactory } from '../../cli/factory.js';
 import { bufferIO } from '../../cli/io.js';
 import { bookVia, type Harness, makeHarness, slotsOf } from '../../server/testing/harness.js';
 
@@ -34,7 +35,7 @@ async function appt(args: string[], token: string) {
     writeErr: (s) => io.err(s),
   });
   registerStats(program, io);
-  registerAdminOps(program.command('admin'), io);
+  registerAdminOps(program.command('admin'), makeFactory(io, program));
   let code: number = EXIT.ok;
   try {
     await program.parseAsync(['node', 'appt', ...args]);

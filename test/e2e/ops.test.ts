@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerAdminOps } from '../../cli/commands/admin-ops.js';
 import { CliError, EXIT } from '../../cli/exit-codes.js';
+import { makeFactory } from '../../cli/factory.js';
 import { bufferIO } from '../../cli/io.js';
 import { sample } from '../../server/ops/prom-text.js';
 import { api, BIN, type ServerProcess, seedCatalog, startServerProcess } from '../server-process.js';
@@ -66,7 +67,7 @@ function post(
 async function admin(args: string[], env: Record<string, string> = {}) {
   const io = bufferIO({ env: { ...process.env, NO_COLOR: '1', ...env } });
   const program = new Command('appt').exitOverride();
-  registerAdminOps(program.command('admin'), io);
+  registerAdminOps(program.command('admin'), makeFactory(io, program));
   let code: number = EXIT.ok;
   try {
     await program.parseAsync(['node', 'appt', 'admin', ...args]);

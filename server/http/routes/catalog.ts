@@ -19,6 +19,7 @@ import {
   User,
 } from '../../../shared/schemas.js';
 import { AppError } from '../../../shared/errors.js';
+import { parseSince } from '../../../shared/since.js';
 import { searchAudit } from '../../audit/audit.js';
 import { createToken, listTokens, revokeToken, rotateToken } from '../../auth/tokens.js';
 import {
@@ -37,6 +38,8 @@ import {
   toUser,
   updateProvider,
 } from '../../catalog/catalog.js';
+import { removeProvider, removeService, removeTimeOff, updateService } from '../../catalog/edit.js';
+import { Removed, UpdateService } from '../../../shared/catalog-schemas.js';
 import type { AppContext } from '../../context.js';
 import { type CheckRunner, ONE_RUN_AT_A_TIME } from '../../ops/checks.js';
 import { write } from '../../outbox/write.js';
@@ -48,10 +51,12 @@ const HoursOut = Type.Array(
   Type.Object({ weekday: Type.Integer(), start: Type.String(), end: Type.String() }),
 );
 
-function isoParam(name: string, v: string | undefined): number | undefined {
+function isoParam(name: string, v: string | undefined, now: number): number | undefined {
   if (v === undefined) return undefined;
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new AppError('validation', `${name} must be an ISO 8601 time`);
+  // the same forms as every `since` (shared/since.ts): 1h, 7d, 90m, 2w back from now, or ISO
+  const t = parseSince(v, now, { future: true });
+  if (t === null)
+    throw new AppError('validation', `${name} must be an ISO 8601 time or a span like 1h, 7d, 90m, 2w`);
   return t;
 }
 
@@ -184,6 +189,70 @@ export const catalogRoutes =
       },
       async (req) => ({ items: await listTimeOff(ctx.db, req.params.id) }),
     );
+    // Editing and removing catalog entries (issue 13); the rules are in server/catalog/edit.ts.
+    app.patch(
+      '/admin/services/:id',
+      {
+        config: admin,
+        schema: {
+          tags: ['admin'],
+          summary:
+            'Change a service (applies to new bookings; cancellation terms only without active appointments)',
+          params: Id,
+          body: UpdateService,
+          response: { 200: Service, ...errors },
+        },
+      },
+      async (req) =>
+        await write(ctx, async (w) => await updateService(w.db, w, req.actor, req.params.id, req.body)),
+    );
+    app.delete(
+      '/admin/services/:id',
+      {
+        config: admin,
+        schema: {
+          tags: ['admin'],
+          summary: 'Remove a service (kept for history); 409 has_active_appointments while any use it',
+          params: Id,
+          response: { 200: Removed, ...errors },
+        },
+      },
+      async (req) => await write(ctx, async (w) => await removeService(w.db, w, req.actor, req.params.id)),
+    );
+    app.delete(
+      '/admin/providers/:id',
+      {
+        config: admin,
+        schema: {
+          tags: ['admin'],
+          summary:
+            'Remove a provider and its services (kept for history); 409 has_active_appointments while any',
+          params: Id,
+          response: { 200: Removed, ...errors },
+        },
+      },
+      async (req) => await write(ctx, async (w) => await removeProvider(w.db, w, req.actor, req.params.id)),
+    );
+    app.delete(
+      '/admin/providers/:id/time-off/:timeOffId',
+      {
+        config: admin,
+        schema: {
+          tags: ['admin'],
+          summary: 'Remove time off an admin added (calendar-synced blocks change in the calendar)',
+          params: Type.Object({
+            id: Type.String({ maxLength: 128 }),
+            timeOffId: Type.String({ maxLength: 128 }),
+          }),
+          response: { 200: Removed, ...errors },
+        },
+      },
+      async (req) =>
+        await write(
+          ctx,
+          async (w) => await removeTimeOff(w.db, w, req.actor, req.params.id, req.params.timeOffId),
+        ),
+    );
     app.post(
       '/admin/users',
       { config: admin, schema: { tags: ['admin'], body: CreateUser, response: { 201: User, ...errors } } },
@@ -290,8 +359,8 @@ export const catalogRoutes =
       },
       async (req) => {
         const q = req.query;
-        const since = isoParam('since', q.since);
-        const until = isoParam('until', q.until);
+        const since = isoParam('since', q.since, ctx.clock.now());
+        const until = isoParam('until', q.until, ctx.clock.now());
         return await searchAudit(ctx.db, {
           ...(q.actorId ? { actorId: q.actorId } : {}),
           ...(q.action ? { action: q.action } : {}),
