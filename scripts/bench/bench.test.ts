@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clockTicks, cpuMicrosPerRequest, fsOf, parseStatTicks } from './cpu.js';
 import { arg, strArg } from './http.js';
+import { benchDatabaseUrl, workerPids, workersFlag } from './pg.js';
 import { aimed, parseBenchJson, percentile, table } from './report.js';
 import { runBenchScript, summaryTable } from './index.js';
 
@@ -110,5 +111,20 @@ describe('aims and arguments', () => {
     expect(arg('connections', 10, argv)).toBe(10);
     expect(strArg('bin', argv)).toBe('/b/appt');
     expect(strArg('url', argv)).toBeUndefined();
+  });
+});
+
+describe('PostgreSQL bench detection', () => {
+  it('takes a postgres URL from the bench or test variable, detects --workers and reads worker pids', () => {
+    expect(benchDatabaseUrl({ APPT_BENCH_DATABASE_URL: 'postgres://u@127.0.0.1:5/db' })).toBe(
+      'postgres://u@127.0.0.1:5/db',
+    );
+    expect(benchDatabaseUrl({ APPT_TEST_DATABASE_URL: 'postgresql://x/y' })).toBe('postgresql://x/y');
+    expect(benchDatabaseUrl({ APPT_BENCH_DATABASE_URL: 'sqlite:x' })).toBeUndefined();
+    expect(benchDatabaseUrl({})).toBeUndefined();
+    expect(workersFlag('  --workers <n>   processes serving one port')).toBe(true);
+    expect(workersFlag('  --no-jobs  do not run background jobs')).toBe(false);
+    expect(workerPids('listening on http://127.0.0.1:7400 (2 workers: pids 101, 102)\n')).toEqual([101, 102]);
+    expect(workerPids('listening on http://127.0.0.1:7400\n')).toEqual([]);
   });
 });

@@ -11,8 +11,8 @@ import { type CannonRequest, type CannonResult, cannon } from './http.js';
 export interface Target {
   name: string;
   url: string;
-  /** the process serving `url`, whose CPU is read; omitted: not read */
-  pid?: number;
+  /** the process(es) serving `url`, whose CPU is read (summed); omitted: not read */
+  pid?: number | number[];
   requests: CannonRequest[];
   /**
    * Work before each turn, outside the measured window and outside the CPU reading (e.g.
@@ -62,14 +62,16 @@ export function pooled(rs: CannonResult[]): CannonResult {
 
 async function turn(t: Target, seconds: number, connections: number): Promise<[CannonResult, number]> {
   const amount = t.prepare ? await t.prepare(seconds) : undefined;
-  const before = t.pid ? cpuTicks(t.pid) : 0;
+  const pids = t.pid === undefined ? [] : Array.isArray(t.pid) ? t.pid : [t.pid];
+  const cpu = () => pids.reduce((a, p) => a + cpuTicks(p), 0);
+  const before = cpu();
   const r = await cannon(t.url, {
     seconds,
     connections,
     requests: t.requests,
     ...(amount ? { amount } : {}),
   });
-  return [r, t.pid ? cpuTicks(t.pid) - before : Number.NaN];
+  return [r, pids.length ? cpu() - before : Number.NaN];
 }
 
 export async function interleaved(targets: Target[], o: MeasureOptions): Promise<Map<string, Measured>> {

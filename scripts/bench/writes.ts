@@ -47,7 +47,7 @@ export interface WriteBenchOptions {
 const FIRST_DAY = () => utcMidnight(Date.now()) + 25 * DAY;
 
 /** Distinct slots for every hold of one dataset, whichever target takes them. */
-class Slots {
+export class Slots {
   private n = 0;
   private readonly first = FIRST_DAY();
   constructor(private readonly ds: Dataset) {}
@@ -57,10 +57,10 @@ class Slots {
   }
 }
 
-function holdTarget(
+export function holdTarget(
   name: string,
   url: string,
-  pid: number,
+  pid: number | number[],
   ds: Dataset,
   keyed: boolean,
   slots: Slots,
