@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,6 +173,36 @@ export async function runCliBench(o: CliBenchOptions): Promise<Figure[]> {
         },
         aimed('appt list --json / node -e 0', list / base, '×', '<= 2'),
       );
+      // the same commands without the bundle (APPT_NO_BUNDLE=1), when a bundle is built
+      if (existsSync(join(root, 'dist', 'bundle', 'cli.mjs'))) {
+        const out2 = join(home, 'hyperfine-nobundle.json');
+        execFileSync(
+          'hyperfine',
+          [
+            '-N',
+            '--warmup',
+            '3',
+            '--runs',
+            String(o.runs),
+            '--export-json',
+            out2,
+            `${node} -e 0`,
+            `${node} ${bin} --version`,
+            `${node} ${bin} list --json --search a --limit 20`,
+          ],
+          { env: { ...env, APPT_NO_BUNDLE: '1' }, stdio: ['ignore', 'ignore', 'inherit'] },
+        );
+        const [b2, v2, l2] = (JSON.parse(readFileSync(out2, 'utf8')).results as { mean: number }[]).map(
+          (r) => r.mean * 1000,
+        );
+        log(
+          `without the bundle (APPT_NO_BUNDLE=1): node -e 0 ${fmt(b2, 1)} ms, --version ${fmt(v2 / b2, 2)}×, list --json ${fmt(l2 / b2, 2)}×`,
+        );
+        figures.push(
+          { label: 'appt --version / node -e 0, without the bundle', value: v2 / b2, unit: '×' },
+          { label: 'appt list --json / node -e 0, without the bundle', value: l2 / b2, unit: '×' },
+        );
+      }
     } else log('hyperfine not installed (apt-get install -y hyperfine): cold start not measured');
 
     // (2) bulk throughput: CLI vs autocannon, the same 1,000 cancel requests each

@@ -111,6 +111,8 @@ export interface ServerOptions {
   port?: number;
   env?: Record<string, string>;
   args?: string[];
+  /** node flags before bin/appt, e.g. --cpu-prof */
+  nodeArgs?: string[];
 }
 
 /** The real server: `node bin/appt serve --port <p> --data-dir <d> --log-level silent`. */
@@ -118,6 +120,7 @@ export async function startAppt(o: ServerOptions): Promise<Proc & { adminToken: 
   const bin = o.bin ?? join(projectRoot(), 'bin', 'appt');
   const p = await spawnListening(
     [
+      ...(o.nodeArgs ?? []),
       bin,
       'serve',
       '--port',

@@ -1,0 +1,123 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { filesByPackage, type GroupBy, readProfile, selfTimes } from './cpuprofile.js';
+import { BENCH_ENV, buildDataset } from './dataset.js';
+import { arg, cannon, strArg } from './http.js';
+import { isMain, projectRoot, startAppt } from './procs.js';
+import { fmt, table } from './report.js';
+import { Slots } from './writes.js';
+
+/**
+ * Where the time goes, named: `node dist/scripts/bench/profile.js server --route list|hold
+ * [--seconds 10] [--ram]` starts the real server under `node --cpu-prof`, loads one route
+ * with autocannon (10 connections, 127.0.0.1) and prints the top self-time functions and
+ * packages of the server process; `profile.js start -- <appt args>` profiles one CLI
+ * start (`appt list --json`, `appt --version`) the same way; `profile.js show <file>`
+ * prints an existing .cpuprofile.
+ */
+
+function print(file: string, top: number, root: string, log: (l: string) => void) {
+  const p = readProfile(file);
+  log(`${file}: ${fmt((p.endTime - p.startTime) / 1000)} ms profiled`);
+  for (const by of ['function', 'package'] as GroupBy[]) {
+    const rows = selfTimes(p, by, root).slice(0, top);
+    log(
+      table(
+        [`self time by ${by}`, 'ms', '%'],
+        rows.map((r) => [r.key, fmt(r.ms, 1), fmt(r.share * 100, 1)]),
+      ),
+    );
+    log('');
+  }
+  const files = filesByPackage(p, root);
+  log(
+    `files that ran code: ${files.reduce((a, f) => a + f.files, 0)} (${files
+      .slice(0, 10)
+      .map((f) => `${f.key} ${f.files}`)
+      .join(', ')})`,
+  );
+}
+
+async function profileServer(route: string, seconds: number, ram: boolean, top: number) {
+  const log = (l: string) => process.stdout.write(`${l}\n`);
+  const root = projectRoot();
+  const ds = await buildDataset(route === 'list' ? 2_000 : 0, { ...(ram ? { parent: '/dev/shm' } : {}) });
+  const profDir = mkdtempSync(join(tmpdir(), 'appt-prof-'));
+  try {
+    const s = await startAppt({
+      dataDir: ds.dataDir,
+      env: BENCH_ENV,
+      nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir],
+    });
+    const u = ds.cat.users[0]!;
+    const auth = { authorization: `Bearer ${u.token}` };
+    const slots = new Slots(ds);
+    const requests =
+      route === 'list'
+        ? [{ method: 'GET', path: `/users/${u.id}/appointments?limit=20`, headers: auth }]
+        : [
+            {
+              method: 'POST',
+              path: '/reservations',
+              headers: { ...auth, 'content-type': 'application/json' },
+              setupRequest: (req: any) => ({ ...req, body: JSON.stringify(slots.next()) }),
+            },
+          ];
+    const r = await cannon(s.url, { seconds, connections: 10, requests });
+    log(
+      `${route}: ${fmt(r.rps)} req/s under the profiler, ${JSON.stringify(r.codes)}; database on ${ds.dataDir}`,
+    );
+    await s.stop('SIGINT');
+    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error('the server wrote no profile');
+    print(join(profDir, file), top, root, log);
+  } finally {
+    rmSync(ds.dataDir, { recursive: true, force: true });
+    rmSync(profDir, { recursive: true, force: true });
+  }
+}
+
+function profileStart(args: string[], top: number) {
+  const root = projectRoot();
+  const profDir = mkdtempSync(join(tmpdir(), 'appt-prof-'));
+  try {
+    const r = spawnSync(
+      process.execPath,
+      ['--cpu-prof', '--cpu-prof-dir', profDir, join(root, 'bin', 'appt'), ...args],
+      {
+        encoding: 'utf8',
+      },
+    );
+    process.stdout.write(`appt ${args.join(' ')}: exit ${r.status}\n`);
+    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    if (file) print(join(profDir, file), top, root, (l) => process.stdout.write(`${l}\n`));
+  } finally {
+    rmSync(profDir, { recursive: true, force: true });
+  }
+}
+
+if (isMain(import.meta.url)) {
+  const [mode] = process.argv.slice(2);
+  const top = arg('top', 15);
+  if (mode === 'server')
+    void profileServer(
+      strArg('route') ?? 'list',
+      arg('seconds', 10),
+      process.argv.includes('--ram'),
+      top,
+    ).catch((e) => {
+      console.error(e);
+      process.exit(1);
+    });
+  else if (mode === 'start') profileStart(process.argv.slice(process.argv.indexOf('--') + 1), top);
+  else if (mode === 'show')
+    print(process.argv[3]!, top, projectRoot(), (l) => process.stdout.write(`${l}\n`));
+  else {
+    process.stderr.write(
+      'usage: profile.js server --route list|hold [--seconds 10] [--ram] | start -- <appt args> | show <file>\n',
+    );
+    process.exit(2);
+  }
+}
