@@ -46,13 +46,19 @@ function keyOf(n: ProfileNode, by: GroupBy, root: string): string {
   return `${functionName || '(anonymous)'} ${short ? `${short}:${lineNumber + 1}` : ''}`.trim();
 }
 
-/** Self time grouped by function, file or package, largest first (µs from the sample deltas). */
-export function selfTimes(p: CpuProfile, by: GroupBy = 'function', root = ''): SelfTime[] {
+/**
+ * Self time grouped by function, file or package, largest first (µs from the sample deltas);
+ * samples in the first `skipMs` of the profile (the process's start-up) are left out.
+ */
+export function selfTimes(p: CpuProfile, by: GroupBy = 'function', root = '', skipMs = 0): SelfTime[] {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const us = new Map<number, number>();
   const samples = p.samples ?? [];
   const deltas = p.timeDeltas ?? [];
+  let at = 0;
   for (let i = 0; i < samples.length; i++) {
+    at += deltas[i] ?? 0;
+    if (at < skipMs * 1000) continue;
     // the delta before sample i+1 is the time spent in sample i
     const d = deltas[i + 1] ?? 0;
     us.set(samples[i]!, (us.get(samples[i]!) ?? 0) + Math.max(0, d));

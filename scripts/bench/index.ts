@@ -28,8 +28,18 @@ export const BENCHES: { name: string; what: string; timeoutS: number; passArgs?:
   },
   { name: 'pg', what: 'PostgreSQL beside SQLite, 1 and 2 workers', timeoutS: 420, passArgs: true },
   { name: 'realtime', what: 'realtime fan-out latency', timeoutS: 240 },
-  { name: 'cli', what: 'CLI cold start vs node -e 0, bulk CLI vs direct HTTP', timeoutS: 240 },
-  { name: 'tui', what: 'TUI frame time', timeoutS: 240 },
+  {
+    name: 'cli',
+    what: 'CLI cold start vs node -e 0 (with and without the bundle), bulk CLI vs direct HTTP',
+    timeoutS: 300,
+    passArgs: true,
+  },
+  {
+    name: 'tui',
+    what: 'TUI start and frame time (with and without the bundle)',
+    timeoutS: 300,
+    passArgs: true,
+  },
 ];
 
 export interface BenchRun {

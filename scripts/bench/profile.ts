@@ -18,11 +18,13 @@ import { Slots } from './writes.js';
  * prints an existing .cpuprofile.
  */
 
-function print(file: string, top: number, root: string, log: (l: string) => void) {
+function print(file: string, top: number, root: string, log: (l: string) => void, skipMs = 0) {
   const p = readProfile(file);
-  log(`${file}: ${fmt((p.endTime - p.startTime) / 1000)} ms profiled`);
+  log(
+    `${file}: ${fmt((p.endTime - p.startTime) / 1000)} ms profiled${skipMs ? `, the first ${fmt(skipMs)} ms (start-up and seeding) left out` : ''}`,
+  );
   for (const by of ['function', 'package'] as GroupBy[]) {
-    const rows = selfTimes(p, by, root).slice(0, top);
+    const rows = selfTimes(p, by, root, skipMs).slice(0, top);
     log(
       table(
         [`self time by ${by}`, 'ms', '%'],
@@ -46,6 +48,7 @@ async function profileServer(route: string, seconds: number, ram: boolean, top: 
   const ds = await buildDataset(route === 'list' ? 2_000 : 0, { ...(ram ? { parent: '/dev/shm' } : {}) });
   const profDir = mkdtempSync(join(tmpdir(), 'appt-prof-'));
   try {
+    const spawned = performance.now();
     const s = await startAppt({
       dataDir: ds.dataDir,
       env: BENCH_ENV,
@@ -65,6 +68,7 @@ async function profileServer(route: string, seconds: number, ram: boolean, top: 
               setupRequest: (req: any) => ({ ...req, body: JSON.stringify(slots.next()) }),
             },
           ];
+    const skipMs = performance.now() - spawned;
     const r = await cannon(s.url, { seconds, connections: 10, requests });
     log(
       `${route}: ${fmt(r.rps)} req/s under the profiler, ${JSON.stringify(r.codes)}; database on ${ds.dataDir}`,
@@ -72,7 +76,7 @@ async function profileServer(route: string, seconds: number, ram: boolean, top: 
     await s.stop('SIGINT');
     const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('the server wrote no profile');
-    print(join(profDir, file), top, root, log);
+    print(join(profDir, file), top, root, log, skipMs);
   } finally {
     rmSync(ds.dataDir, { recursive: true, force: true });
     rmSync(profDir, { recursive: true, force: true });
