@@ -14,7 +14,8 @@ import { Slots } from './writes.js';
  * [--seconds 10] [--ram]` starts the real server under `node --cpu-prof`, loads one route
  * with autocannon (10 connections, 127.0.0.1) and prints the top self-time functions and
  * packages of the server process; `profile.js start -- <appt args>` profiles one CLI
- * start (`appt list --json`, `appt --version`) the same way; `profile.js show <file>`
+ * start (`appt list --json`, `appt --version`) the same way, `profile.js tui` one `appt tui`
+ * start in tmux up to its first list frame; `profile.js show <file>`
  * prints an existing .cpuprofile.
  */
 
@@ -102,6 +103,42 @@ function profileStart(args: string[], top: number) {
   }
 }
 
+/**
+ * One `appt tui` start under the profiler, in tmux against a demo server: from process start
+ * to the first list frame, then `q` (the profile is written at exit).
+ */
+async function profileTui(top: number) {
+  const { TmuxSession } = await import('../../test/tmux.js');
+  const root = projectRoot();
+  const dataDir = mkdtempSync(join(tmpdir(), 'appt-prof-tui-'));
+  const home = mkdtempSync(join(tmpdir(), 'appt-prof-tui-home-'));
+  const profDir = mkdtempSync(join(tmpdir(), 'appt-prof-'));
+  const srv = await startAppt({ dataDir, args: ['--demo'] });
+  const t = new TmuxSession('prof-tui', { cols: 100, rows: 30 });
+  try {
+    const t0 = performance.now();
+    t.start(
+      [process.execPath, '--cpu-prof', '--cpu-prof-dir', profDir, join(root, 'bin', 'appt'), 'tui'],
+      { APPT_SERVER: srv.url, APPT_TOKEN: srv.adminToken, APPT_HOME: home, NO_COLOR: '1' },
+      root,
+    );
+    await t.waitFor((s) => /History\s+\d+\/\d+/.test(s) && /^› /m.test(s), 30_000, 2);
+    const ms = performance.now() - t0;
+    t.send('q');
+    for (let i = 0; i < 50 && !readdirSync(profDir).some((f) => f.endsWith('.cpuprofile')); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    process.stdout.write(
+      `appt tui: first list frame after ${fmt(ms)} ms (the profile runs on to the exit)\n`,
+    );
+    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    if (file) print(join(profDir, file), top, root, (l) => process.stdout.write(`${l}\n`));
+  } finally {
+    t.kill();
+    await srv.stop();
+    for (const d of [dataDir, home, profDir]) rmSync(d, { recursive: true, force: true });
+  }
+}
+
 if (isMain(import.meta.url)) {
   const [mode] = process.argv.slice(2);
   const top = arg('top', 15);
@@ -116,11 +153,16 @@ if (isMain(import.meta.url)) {
       process.exit(1);
     });
   else if (mode === 'start') profileStart(process.argv.slice(process.argv.indexOf('--') + 1), top);
+  else if (mode === 'tui')
+    void profileTui(top).catch((e) => {
+      console.error(e);
+      process.exit(1);
+    });
   else if (mode === 'show')
     print(process.argv[3]!, top, projectRoot(), (l) => process.stdout.write(`${l}\n`));
   else {
     process.stderr.write(
-      'usage: profile.js server --route list|hold [--seconds 10] [--ram] | start -- <appt args> | show <file>\n',
+      'usage: profile.js server --route list|hold [--seconds 10] [--ram] | start -- <appt args> | tui | show <file>\n',
     );
     process.exit(2);
   }
