@@ -119,7 +119,13 @@ async function profileTui(top: number) {
     const t0 = performance.now();
     t.start(
       [process.execPath, '--cpu-prof', '--cpu-prof-dir', profDir, join(root, 'bin', 'appt'), 'tui'],
-      { APPT_SERVER: srv.url, APPT_TOKEN: srv.adminToken, APPT_HOME: home, NO_COLOR: '1' },
+      {
+        APPT_SERVER: srv.url,
+        APPT_TOKEN: srv.adminToken,
+        APPT_HOME: home,
+        NO_COLOR: '1',
+        ...(process.env.APPT_NO_BUNDLE ? { APPT_NO_BUNDLE: process.env.APPT_NO_BUNDLE } : {}),
+      },
       root,
     );
     await t.waitFor((s) => /History\s+\d+\/\d+/.test(s) && /^› /m.test(s), 30_000, 2);
