@@ -1,9 +1,11 @@
 // Builds dist/ atomically: tsc writes into a fresh directory that then replaces dist/ in
 // one rename, so a process running bin/appt (or an end-to-end test) never sees a
-// half-empty dist/ while another build is under way.
+// half-empty dist/ while another build is under way. The bundled CLI (scripts/bundle.mjs)
+// is built from that output into dist/bundle/ before the rename.
 import { execFileSync } from 'node:child_process';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { bundle } from './bundle.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tmp = `${root}.dist-build-${process.pid}`;
@@ -15,6 +17,14 @@ try {
   });
 } catch {
   rmSync(tmp, { recursive: true, force: true });
+  process.exit(1);
+}
+try {
+  if (!(await bundle(tmp, root)))
+    process.stderr.write('esbuild not installed: no dist/bundle, bin/appt runs dist/cli\n');
+} catch (err) {
+  rmSync(tmp, { recursive: true, force: true });
+  process.stderr.write(`bundling the CLI failed: ${err?.message ?? err}\n`);
   process.exit(1);
 }
 if (existsSync(`${root}dist`)) renameSync(`${root}dist`, old);

@@ -13,11 +13,33 @@ import { type BenchReport, fmt, isMain, parseBenchJson, table } from './common.j
  * `BENCH_JSON {"name","figures":[{"label","value","unit","aim"?,"ok"?}],"notes"?}`.
  */
 
-export const BENCHES: { name: string; what: string; timeoutS: number }[] = [
-  { name: 'api', what: 'API vs bare Fastify, writes vs raw SQLite, 2k vs 200k appointments', timeoutS: 420 },
+export const BENCHES: { name: string; what: string; timeoutS: number; passArgs?: boolean }[] = [
+  {
+    name: 'api',
+    what: 'reads: list and 304 vs bare Fastify, 2k vs 200k appointments',
+    timeoutS: 420,
+    passArgs: true,
+  },
+  {
+    name: 'writes',
+    what: 'writes vs bare check-and-insert, data disk and RAM disk, CPU per request',
+    timeoutS: 420,
+    passArgs: true,
+  },
+  { name: 'pg', what: 'PostgreSQL beside SQLite, 1 and 2 workers', timeoutS: 420, passArgs: true },
   { name: 'realtime', what: 'realtime fan-out latency', timeoutS: 240 },
-  { name: 'cli', what: 'CLI cold start vs node -e 0, bulk CLI vs direct HTTP', timeoutS: 240 },
-  { name: 'tui', what: 'TUI frame time', timeoutS: 240 },
+  {
+    name: 'cli',
+    what: 'CLI cold start vs node -e 0 (with and without the bundle), bulk CLI vs direct HTTP',
+    timeoutS: 300,
+    passArgs: true,
+  },
+  {
+    name: 'tui',
+    what: 'TUI start and frame time (with and without the bundle)',
+    timeoutS: 300,
+    passArgs: true,
+  },
 ];
 
 export interface BenchRun {
@@ -107,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
       continue;
     }
     out(`\n== ${b.name}: ${b.what} (bound ${b.timeoutS} s)`);
-    const r = await runBenchScript(file, b.name, b.name === 'api' ? pass : [], b.timeoutS, out);
+    const r = await runBenchScript(file, b.name, b.passArgs ? pass : [], b.timeoutS, out);
     out(`== ${b.name}: ${r.status} in ${r.seconds.toFixed(0)} s`);
     runs.push(r);
   }
