@@ -49,6 +49,10 @@ export function installErrorHandling(app: FastifyInstance, routes?: RouteMethods
         'unsupported_media_type',
         `unsupported content type ${JSON.stringify(req.headers['content-type'] ?? '')}`,
       );
+    // PostgreSQL text cannot hold NUL: a value with \u0000 (a fuzzed path id, say) is refused
+    // by the server as 22021 — the client's mistake, not ours (SQLite stores or misses it)
+    if ((err as { code?: unknown }).code === '22021')
+      return sendProblem(reply, 'validation', 'text may not contain a NUL character (\\u0000)');
     if (fe.statusCode === 429) return sendProblem(reply, 'rate_limited', fe.message || 'too many requests');
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
       return sendProblem(reply, 'validation', fe.message || 'bad request');
