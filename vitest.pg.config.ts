@@ -53,12 +53,14 @@ const exclude = [
   // the Ink TUI against a fake data layer (ink-testing-library)
   'cli/tui/**/*.test.{ts,tsx}',
   // the bench runner's plumbing (scripts it writes itself), slot arithmetic, config parsing,
-  // the coalescer and the Pusher-protocol hub (in-memory, no app)
+  // the coalescer and the Pusher-protocol hub (in-memory, no app),
   'scripts/bench/bench.test.ts',
   'server/availability/slots.test.ts',
   'server/config.test.ts',
   'server/realtime/coalesce.test.ts',
   'server/realtime/hub.test.ts',
+  // the /readyz integrity cache against a stub check
+  'server/ops/readiness.test.ts',
   // request logging: an app on an in-memory database only to mint a token; the log lines
   // do not depend on the backend
   'server/ops/logging.test.ts',
