@@ -1,7 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { type ApiResult, api, type SeededCatalog, sleep } from '../bench/common.js';
-import type { AckKind, Ledger } from './ledger.js';
-import type { Supervised } from './server.js';
+import { type ApiResult, api, sleep } from '../bench/common.js';
+import type { AckKind } from './ledger.js';
+import {
+  ACTIVE,
+  DAY,
+  type Intent,
+  type Mine,
+  pick,
+  rand,
+  replayable,
+  type Slot,
+  type World,
+} from './world.js';
+
+export type { World } from './world.js';
 
 /**
  * One simulated client. Users list, open, look at availability, hold, release, book,
@@ -11,56 +23,6 @@ import type { Supervised } from './server.js';
  * key and body until it gets one; a share of answered ones are re-sent on purpose, and the
  * replay must be byte-for-byte the first answer.
  */
-
-export interface World {
-  server: Supervised;
-  ledger: Ledger;
-  cat: SeededCatalog;
-  /** stop starting new actions */
-  deadline: number;
-  /** stop retrying unanswered keyed requests */
-  hardDeadline: number;
-  /** share of answered keyed requests re-sent to check the replay */
-  replayShare: number;
-  /** pause between actions, ms */
-  think: [number, number];
-}
-
-interface Mine {
-  id: string;
-  version: number;
-  start: string;
-  providerId: string;
-  serviceId: string;
-  status: string;
-}
-interface Slot {
-  providerId: string;
-  serviceId: string;
-  timeslotId: string;
-  start: string;
-}
-type Intent =
-  | { kind: 'cancel'; appt: Mine; key: string; ifMatch: number }
-  | { kind: 'reschedule'; appt: Mine; key: string; ifMatch: number; slot: Slot };
-
-const ACTIVE = new Set(['upcoming', 'confirmed', 'rescheduled']);
-const rand = (a: number, b: number) => a + Math.random() * (b - a);
-const pick = <T>(xs: T[]): T | undefined => xs[Math.floor(Math.random() * xs.length)];
-const DAY = 86_400_000;
-
-/** Answers that are stored with the key and so must replay identically. */
-function replayable(r: ApiResult): boolean {
-  if (r.status >= 200 && r.status < 300) return true;
-  const code = r.json?.code;
-  return (
-    r.status >= 400 &&
-    r.status < 500 &&
-    code !== 'idempotency_in_flight' &&
-    code !== 'rate_limited' &&
-    r.status !== 401
-  );
-}
 
 export class Client {
   private mine = new Map<string, Mine>();
