@@ -48,7 +48,13 @@ function errorOf(e: unknown): NonNullable<ItemResult['error']> {
 }
 
 /** Resolves a reschedule target to a timeslot id (availability is cached per day). */
-async function targetSlot(c: ApiClient, d: AppointmentDetail, to: string, qc: QueryClient): Promise<string> {
+async function targetSlot(
+  c: ApiClient,
+  d: AppointmentDetail,
+  to: string,
+  qc: QueryClient,
+  now: number,
+): Promise<string> {
   if (to.startsWith('ts_')) return to;
   if (to === 'next-available') {
     const alts = await c.alternatives(d.id, 'next', undefined, 1);
@@ -71,7 +77,7 @@ async function targetSlot(c: ApiClient, d: AppointmentDetail, to: string, qc: Qu
   const slot = av.timeslots.find((s) => Date.parse(s.start) === at);
   // availability leaves out slots inside the minimum notice: say that, as the server would
   const notice = d.reschedulePolicy.minNoticeMinutes;
-  if (!slot && at - Date.now() < notice * 60_000)
+  if (!slot && at - now < notice * 60_000)
     throw new CliError(
       `moves need ${notice} minutes' notice before the new time (${new Date(at).toISOString()})`,
       EXIT.failed,
@@ -87,6 +93,7 @@ export async function runItem(
   it: PlanItem,
   o: { dryRun?: boolean | undefined; waiveFee?: boolean | undefined; reason?: string | undefined },
   qc: QueryClient,
+  clock: { now(): number } = { now: () => Date.now() },
 ): Promise<ItemResult> {
   const key = itemKey(hash, it.appointmentId);
   const reason = it.reason ?? o.reason;
@@ -96,7 +103,7 @@ export async function runItem(
     if (o.dryRun) {
       const d = (await c.appointment(it.appointmentId)).data;
       const { dryRunItem } = await import('./bulk-dry-run.js');
-      const v = await dryRunItem(c, d, it, key, o, qc, Date.now());
+      const v = await dryRunItem(c, d, it, key, o, qc, clock.now());
       return { ...base, ...stripUndefined(v) };
     }
     if (it.action === 'cancel') {
@@ -119,7 +126,7 @@ export async function runItem(
     const to = it.to ?? 'next-available';
     // concurrent items can race for the same "next available" slot: the loser looks again
     for (let attempt = 1; ; attempt++) {
-      const timeslotId = await targetSlot(c, d, to, qc);
+      const timeslotId = await targetSlot(c, d, to, qc, clock.now());
       try {
         const r = await doReschedule(
           c,
@@ -220,7 +227,7 @@ export async function runBulk(f: Factory, action: BulkAction, o: BulkFlags): Pro
         const it = items[next++];
         let r: ItemResult;
         try {
-          r = await runItem(rt.client, hash, it, o, qc);
+          r = await runItem(rt.client, hash, it, o, qc, f.clock);
         } catch (e) {
           fatal = e;
           return;

@@ -54,7 +54,7 @@ export async function runAvailability(f: Factory, o: AvailabilityFlags): Promise
     const key = snapshotKeys.availability(String(o.provider), String(o.service), String(o.date));
     let av: Availability;
     let offline = false;
-    let asOf = new Date().toISOString();
+    let asOf = new Date(f.clock.now()).toISOString();
     try {
       av = await rt.client.availability(String(o.provider), String(o.service), String(o.date));
       rt.store.saveSnapshot(key, rt.session.server, av);

@@ -85,7 +85,7 @@ export async function runCancel(f: Factory, id: string, o: CancelFlags): Promise
       ).withJson({
         error: { code: 'appointment_not_active', status: 409, detail: `appointment is ${detail.status}` },
       });
-    if (Date.parse(detail.start) <= Date.now())
+    if (Date.parse(detail.start) <= f.clock.now())
       throw new CliError(
         `${id} started at ${when(detail.start, z)} ${z}: it can no longer be cancelled (use \`appt complete\` or \`appt no-show\`)`,
         EXIT.conflict,

@@ -96,7 +96,7 @@ export async function runList(f: Factory, o: ListFlags): Promise<void> {
     );
     let page: AppointmentPage;
     let offline = false;
-    let asOf = new Date().toISOString();
+    let asOf = new Date(f.clock.now()).toISOString();
     try {
       page = { items: [], nextCursor: null };
       let cursor: string | undefined;

@@ -222,7 +222,7 @@ export async function runReschedule(f: Factory, id: string, o: RescheduleFlags):
     }
     if (hold.start) io.err(`new time: ${when(hold.start, z)} ${z}, was ${when(detail.start, z)}\n`);
     if (!o.yes) {
-      const stop = countdown(io, hold.expiresAt);
+      const stop = countdown(io, hold.expiresAt, f.clock);
       let ok = false;
       try {
         ok = await confirm(io, 'Confirm new time?');
@@ -273,8 +273,8 @@ export async function runReschedule(f: Factory, id: string, o: RescheduleFlags):
 }
 
 /** "Reserved for mm:ss" on stderr, redrawn every second on a terminal (one line otherwise). */
-function countdown(io: IO, expiresAt: string): () => void {
-  const left = () => Math.max(0, Math.ceil((Date.parse(expiresAt) - Date.now()) / 1000));
+function countdown(io: IO, expiresAt: string, clock: { now(): number }): () => void {
+  const left = () => Math.max(0, Math.ceil((Date.parse(expiresAt) - clock.now()) / 1000));
   const text = () => {
     const s = left();
     return s > 0

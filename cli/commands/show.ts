@@ -44,7 +44,7 @@ export async function runShow(f: Factory, id: string, o: { json?: boolean }): Pr
     let d: AppointmentDetail;
     let quote: CancellationQuote | null = null;
     let offline = false;
-    let asOf = new Date().toISOString();
+    let asOf = new Date(f.clock.now()).toISOString();
     try {
       d = (await rt.client.appointment(id)).data;
       rt.store.saveSnapshot(key, rt.session.server, d);

@@ -30,7 +30,7 @@ export function useQueueReplay(props: {
   const { me, qc, toast, clock, online, rt, setOnline } = props;
   const [queue, setQueue] = useState<QueuedAction[]>(() => props.store.queue());
   const replaying = useRef(false);
-  const lastPoll = useRef(Date.now());
+  const lastPoll = useRef(clock.now());
 
   const enqueue: TuiEnv['enqueue'] = (a) => {
     const full: QueuedAction = {
@@ -70,17 +70,17 @@ export function useQueueReplay(props: {
           }
         }
         void qc.invalidateQueries();
-      } else if (s.rt !== 'connected' || Date.now() - lastPoll.current >= LIST_STALE_MS) {
+      } else if (s.rt !== 'connected' || clock.now() - lastPoll.current >= LIST_STALE_MS) {
         // realtime down: poll; realtime up: still refresh once per list stale time, since
         // staff follow availability channels and some changes (attention flags) do not move
         // a slot
-        lastPoll.current = Date.now();
+        lastPoll.current = clock.now();
         void qc.refetchQueries({ queryKey: ['appointments'], type: 'active' });
         void qc.refetchQueries({ queryKey: ['appointment'], type: 'active' });
       }
     }, pollMs);
     return () => clearInterval(t);
-  }, [me, pollMs, props.data, props.store, qc, toast, setOnline]);
+  }, [me, pollMs, props.data, props.store, qc, toast, setOnline, clock]);
 
   return { queue, enqueue };
 }
