@@ -44,6 +44,7 @@ const exclude = [
   'test/e2e/integrity.test.ts',
 
   // --- never open a database: they would only repeat the SQLite run ---
+  'test/e2e/dist-contents.test.ts',
   // CLI units against fakes (formatting, parsing, config, bulk plans, the offline queue's files)
   'cli/bulk-dry-run.test.ts',
   'cli/bulk-plan.test.ts',
