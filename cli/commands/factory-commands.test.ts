@@ -8,7 +8,7 @@ import type { Runtime } from '../runtime.js';
 import { runCheck } from './admin-ops-run.js';
 import { newCmdAudit, runAudit } from './audit.js';
 import { newCmdBulk } from './bulk.js';
-import { newCmdCancel } from './cancel.js';
+import { newCmdCancel, runCancel } from './cancel.js';
 import { newCmdList } from './list.js';
 import { newCmdReschedule } from './reschedule.js';
 import { newCmdShow } from './show.js';
@@ -69,6 +69,55 @@ describe('running against a factory of fakes', () => {
     expect(io.stdout).toBe(
       'audit chain ok: 12 entries in 5 chains verified, each against its anchored head\n',
     );
+  });
+
+  it("appt cancel asks the factory's clock whether the appointment has started", async () => {
+    const start = Date.parse('2026-12-02T15:00:00Z');
+    const appointment = {
+      id: 'apt_1',
+      status: 'confirmed',
+      start: new Date(start).toISOString(),
+      timezone: 'UTC',
+      version: 1,
+      serviceTitle: 'Cleaning',
+      providerName: 'Dr. Rivera',
+      userName: 'Frances Knuth',
+    };
+    const quote = {
+      feeCents: 2000,
+      refundCents: 10000,
+      priceCents: 12000,
+      currency: 'USD',
+      refundableUntil: new Date(start - 86_400_000).toISOString(),
+      policy: 'Free until 24 h before.',
+    };
+    const runtime = async () =>
+      ({
+        client: { appointment: async () => ({ data: appointment }), cancellationQuote: async () => quote },
+        store: { saveSnapshot() {} },
+        session: { server: 'http://127.0.0.1:1' },
+        interactive: false,
+        close: async () => {},
+      }) as unknown as Runtime;
+    // one minute after the start by the injected clock: refused before any quote, exit 3
+    const late = bufferIO();
+    const err = await runCancel(
+      makeFactory(late, new Command(), { runtime, clock: { now: () => start + 60_000 } }),
+      'apt_1',
+      {},
+    ).catch((e) => e);
+    expect(err.message).toContain('started at');
+    expect(err.exitCode).toBe(3);
+    expect(late.stderr).not.toContain('fee');
+    // an hour before: the quote is printed (then no TTY and no --yes: exit 2, nothing changed)
+    const early = bufferIO();
+    const err2 = await runCancel(
+      makeFactory(early, new Command(), { runtime, clock: { now: () => start - 3_600_000 } }),
+      'apt_1',
+      {},
+    ).catch((e) => e);
+    expect(early.stderr).toContain('fee 20.00 USD');
+    expect(err2.message).not.toContain('started at');
   });
 
   it('a failed `admin check --json` prints its report as the one JSON document (main adds none)', async () => {
