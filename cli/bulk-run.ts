@@ -93,7 +93,7 @@ export async function runItem(
   it: PlanItem,
   o: { dryRun?: boolean | undefined; waiveFee?: boolean | undefined; reason?: string | undefined },
   qc: QueryClient,
-  clock: { now(): number } = { now: () => Date.now() },
+  clock: Factory['clock'],
 ): Promise<ItemResult> {
   const key = itemKey(hash, it.appointmentId);
   const reason = it.reason ?? o.reason;
