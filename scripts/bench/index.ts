@@ -29,6 +29,11 @@ export const BENCHES: { name: string; what: string; timeoutS: number; passArgs?:
   { name: 'pg', what: 'PostgreSQL beside SQLite, 1 and 2 workers', timeoutS: 420, passArgs: true },
   { name: 'realtime', what: 'realtime fan-out latency', timeoutS: 240 },
   {
+    name: 'notify',
+    what: 'email delivery end to end: bookings over HTTP → outbox → a local SMTP server (no aim)',
+    timeoutS: 150,
+  },
+  {
     name: 'cli',
     what: 'CLI cold start vs node -e 0 (with and without the bundle), bulk CLI vs direct HTTP',
     timeoutS: 300,
