@@ -11,12 +11,13 @@ import { Slots } from './writes.js';
 
 /**
  * Where the time goes, named: `node dist/scripts/bench/profile.js server --route list|hold
- * [--seconds 10] [--ram]` starts the real server under `node --cpu-prof`, loads one route
+ * [--seconds 10] [--ram] [--keep]` starts the real server under `node --cpu-prof`, loads one route
  * with autocannon (10 connections, 127.0.0.1) and prints the top self-time functions and
  * packages of the server process; `profile.js start -- <appt args>` profiles one CLI
  * start (`appt list --json`, `appt --version`) the same way, `profile.js tui` one `appt tui`
  * start in tmux up to its first list frame; `profile.js show <file>`
- * prints an existing .cpuprofile.
+ * prints an existing .cpuprofile. `--keep` leaves the server's .cpuprofile in place (its
+ * path is printed) for a closer look in a profiler.
  */
 
 function print(file: string, top: number, root: string, log: (l: string) => void, skipMs = 0) {
@@ -43,7 +44,7 @@ function print(file: string, top: number, root: string, log: (l: string) => void
   );
 }
 
-async function profileServer(route: string, seconds: number, ram: boolean, top: number) {
+async function profileServer(route: string, seconds: number, ram: boolean, top: number, keep = false) {
   const log = (l: string) => process.stdout.write(`${l}\n`);
   const root = projectRoot();
   const ds = await buildDataset(route === 'list' ? 2_000 : 0, { ...(ram ? { parent: '/dev/shm' } : {}) });
@@ -80,7 +81,7 @@ async function profileServer(route: string, seconds: number, ram: boolean, top: 
     print(join(profDir, file), top, root, log, skipMs);
   } finally {
     rmSync(ds.dataDir, { recursive: true, force: true });
-    rmSync(profDir, { recursive: true, force: true });
+    if (!keep) rmSync(profDir, { recursive: true, force: true });
   }
 }
 
@@ -154,6 +155,7 @@ if (isMain(import.meta.url)) {
       arg('seconds', 10),
       process.argv.includes('--ram'),
       top,
+      process.argv.includes('--keep'),
     ).catch((e) => {
       console.error(e);
       process.exit(1);
@@ -168,7 +170,7 @@ if (isMain(import.meta.url)) {
     print(process.argv[3]!, top, projectRoot(), (l) => process.stdout.write(`${l}\n`));
   else {
     process.stderr.write(
-      'usage: profile.js server --route list|hold [--seconds 10] [--ram] | start -- <appt args> | tui | show <file>\n',
+      'usage: profile.js server --route list|hold [--seconds 10] [--ram] [--keep] | start -- <appt args> | tui | show <file>\n',
     );
     process.exit(2);
   }

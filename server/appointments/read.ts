@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { AppError } from '../../shared/errors.js';
 import type { Appointment, AppointmentPage } from '../../shared/schemas.js';
 import { iso, isoOrNull } from '../../shared/time.js';
@@ -155,6 +156,44 @@ export async function listUserAppointments(
     ${c ? 'AND (a.start_at < ? OR (a.start_at = ? AND a.id < ?))' : ''} ORDER BY a.start_at DESC, a.id DESC LIMIT ?`;
   const args = c ? [userId, now, c.start, c.start, c.id, limit + 1] : [userId, now, limit + 1];
   return page(await stmt<AppointmentRow>(db, sql).all(...args), limit);
+}
+
+/** Bump when the list's body changes shape: a tag from before a deploy must not match after it. */
+const LIST_SHAPE = 'list-1';
+
+/**
+ * The user list's validator, known before the list is read, so a revalidation that ends in
+ * 304 costs one indexed statement instead of the page's query, mapping and serialisation.
+ * It covers everything the page is made of: the customer's change mark (any write to one of
+ * their appointments, set by triggers), the catalog's (provider and service names, zones,
+ * policies), the customer's name, the first start after `now` (an appointment that starts
+ * moves from upcoming to history) and the request's own filter, limit and cursor. Read it
+ * before the page: a write that commits between the two reads leaves an older tag on a newer
+ * body, which only costs the next request a 200, never a wrong 304. undefined when the user
+ * does not exist.
+ */
+export async function userListTag(
+  db: Db,
+  userId: string,
+  filter: 'upcoming' | 'history',
+  limit: number,
+  cursor: string | undefined,
+  now: number,
+): Promise<string | undefined> {
+  const r = await stmt<{ name: string; mark: unknown; cat: unknown; next: unknown }>(
+    db,
+    `SELECT u.name AS name,
+       (SELECT mark FROM change_marks WHERE key = ?) AS mark,
+       (SELECT mark FROM change_marks WHERE key = 'catalog') AS cat,
+       (SELECT min(start_at) FROM appointments WHERE user_id = ? AND start_at > ?) AS next
+     FROM users u WHERE u.id = ?`,
+  ).get(`user:${userId}`, userId, now, userId);
+  if (!r) return undefined;
+  const parts = [LIST_SHAPE, r.name, r.mark, r.cat, r.next, filter, limit, cursor ?? ''];
+  return createHash('sha256')
+    .update(JSON.stringify(parts.map(String)))
+    .digest('base64url')
+    .slice(0, 27);
 }
 
 export interface DayViewQuery {

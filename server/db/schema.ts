@@ -345,3 +345,16 @@ export const webhookSignatures = sqliteTable('webhook_signatures', {
   signature: text('signature').primaryKey(),
   receivedAt: integer('received_at').notNull(),
 });
+
+/**
+ * Change marks behind validators that are known before a list is read (`ETag` of
+ * `GET /users/{id}/appointments`): `user:<id>` changes whenever one of that customer's
+ * appointments is inserted, updated or deleted, `catalog` whenever a provider or a service
+ * is. Set by triggers (migration 0006), so no write path can forget one; each mark is a
+ * fresh random value rather than a count, so a restored backup never brings back a mark
+ * a client has already seen for different data.
+ */
+export const changeMarks = sqliteTable('change_marks', {
+  key: text('key').primaryKey(),
+  mark: integer('mark').notNull(),
+});

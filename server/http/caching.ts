@@ -9,13 +9,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
  * - `GET /appointments/{id}`: `"<version>-<digest>"`. The handler's `"<version>"` keeps
  *   its meaning (If-Match on reschedule/cancel is matched on it) and the digest follows
  *   everything else the body shows: notification status, audit lines, policy.
- * - the lists and the ICS feed: `"<digest>"`; the feed also gets Last-Modified (its
+ * - the day view and the ICS feed: `"<digest>"`; the feed also gets Last-Modified (its
  *   newest DTSTAMP, which is the newest appointment change).
+ * - `GET /users/{id}/appointments` sets its own, known before the page is read
+ *   (`userListTag`, server/appointments/read.ts), and answers its own 304s.
  */
 export const VALIDATED_ROUTES = new Set([
   '/appointments/:id',
   '/appointments',
-  '/users/:userId/appointments',
   '/providers/:providerId/calendar.ics',
 ]);
 

@@ -19,6 +19,7 @@ import {
   notificationsFor,
   searchAppointments,
   toAppointment,
+  userListTag,
   visibleAppointment,
   policyInput,
 } from '../../appointments/read.js';
@@ -29,6 +30,7 @@ import { getProvider, getService } from '../../catalog/catalog.js';
 import { appointmentIcs } from '../../calendar/ics.js';
 import type { AppContext } from '../../context.js';
 import { cancellationQuote, rescheduleText } from '../../policies/policies.js';
+import { noneMatch } from '../caching.js';
 import { runMutation } from '../mutation.js';
 import { errors, etag, IdemHeaders, IdParams } from './appointment-schemas.js';
 
@@ -58,18 +60,21 @@ export const appointmentRoutes =
           response: { 200: AppointmentPage, ...errors },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         const { userId } = req.params;
         if (req.principal!.role === 'user' && req.principal!.userId !== userId)
           throw new AppError('not_found', `user ${userId} not found`);
-        return await listUserAppointments(
-          ctx.db,
-          userId,
-          req.query.filter ?? 'upcoming',
-          req.query.limit ?? 20,
-          req.query.cursor,
-          ctx.clock.now(),
-        );
+        const filter = req.query.filter ?? 'upcoming';
+        const limit = req.query.limit ?? 20;
+        const now = ctx.clock.now();
+        // the validator comes first and from the database (every process agrees on it); a
+        // match is answered without reading the page
+        const tag = await userListTag(ctx.db, userId, filter, limit, req.query.cursor, now);
+        if (tag) {
+          reply.header('etag', `"${tag}"`);
+          if (noneMatch(req.headers['if-none-match'], `"${tag}"`)) return reply.code(304).send();
+        }
+        return await listUserAppointments(ctx.db, userId, filter, limit, req.query.cursor, now);
       },
     );
 
