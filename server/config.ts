@@ -26,6 +26,8 @@ export interface Config {
   rateLimitAuthFailures: number;
   /** live holds one `user` token may have at once (staff and admin are unbounded); 0 = off */
   maxHoldsPerUser: number;
+  /** memory for serialised user-list pages by their ETag, per process, in MB; 0 = off */
+  listCacheMb: number;
   /** origins allowed by CORS; empty = CORS off */
   corsOrigins: string[];
   logLevel: string;
@@ -65,6 +67,7 @@ export const ENV_KEYS = {
   rateLimitUser: 'APPT_RATE_LIMIT_USER',
   rateLimitStaff: 'APPT_RATE_LIMIT_STAFF',
   maxHoldsPerUser: 'APPT_MAX_HOLDS_PER_USER',
+  listCacheMb: 'APPT_LIST_CACHE_MB',
   corsOrigins: 'APPT_CORS_ORIGINS',
   logLevel: 'APPT_LOG_LEVEL',
   workers: 'APPT_WORKERS',
@@ -215,6 +218,7 @@ export function loadConfig(
     rateLimitStaff: int(ENV_KEYS.rateLimitStaff, merged.rateLimitStaff ?? 60_000, 0, 1e9),
     rateLimitAuthFailures: int('rateLimitAuthFailures', merged.rateLimitAuthFailures ?? 100, 0, 1e9),
     maxHoldsPerUser: int(ENV_KEYS.maxHoldsPerUser, merged.maxHoldsPerUser ?? 2, 0, 1000),
+    listCacheMb: int(ENV_KEYS.listCacheMb, merged.listCacheMb ?? 16, 0, 4096),
     corsOrigins: origins(merged.corsOrigins),
     logLevel: level,
     demo: Boolean(merged.demo ?? false),

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBaseline } from './baselines.js';
@@ -11,8 +11,10 @@ import { aimed, type Figure, fmt, printBenchJson, table } from './report.js';
 /**
  * Issue 2's and 14's read benchmark: the real server process against a bare Fastify route
  * reading the same 20 rows, side by side in one run — the plain list, the same list
- * revalidated with If-None-Match (304), and how list and availability p99 change from 2,000
- * to 200,000 appointments. Writes are measured by writes.ts. autocannon runs in this process;
+ * revalidated with If-None-Match (304), the list with the server's page cache off (every
+ * read runs the page's query: what the first read after a change costs), and how list and
+ * availability p99 change from 2,000 to 200,000 appointments (both with the page cache
+ * off, so the query's growth is what is measured). Writes are measured by writes.ts. autocannon runs in this process;
  * servers and the baseline are separate processes (127.0.0.1 only).
  */
 
@@ -101,9 +103,16 @@ export async function runApiBench(o: ApiBenchOptions): Promise<Figure[]> {
     dirs.push(scratch);
     // the bare read route gets its own copy of the small database: the same rows, no writer
     copyFileSync(join(small.dataDir, 'appt.db'), join(scratch, 'read.db'));
+    // the same small dataset for a server without the page cache (APPT_LIST_CACHE_MB=0)
+    const uncachedDir = mkdtempSync(join(tmpdir(), 'appt-bench-nocache-'));
+    dirs.push(uncachedDir);
+    cpSync(small.dataDir, uncachedDir, { recursive: true });
+    const noCache = { ...BENCH_ENV, APPT_LIST_CACHE_MB: '0' };
     const s = await startAppt({ dataDir: small.dataDir, env: BENCH_ENV, ...b });
     procs.push(s);
-    const l = await startAppt({ dataDir: large.dataDir, env: BENCH_ENV, ...b });
+    const n = await startAppt({ dataDir: uncachedDir, env: noCache, ...b });
+    procs.push(n);
+    const l = await startAppt({ dataDir: large.dataDir, env: noCache, ...b });
     procs.push(l);
     const br = await startBaseline('read', join(scratch, 'read.db'));
     procs.push(br);
@@ -118,6 +127,7 @@ export async function runApiBench(o: ApiBenchOptions): Promise<Figure[]> {
         },
         ...readTargets('small', s.url, s.child.pid, small),
         await revalidateTarget(s.url, s.child.pid!, small),
+        { ...readTargets('nocache', n.url, n.child.pid, small)[0]! },
         ...readTargets('large', l.url, l.child.pid, large),
       ],
       o,
@@ -141,16 +151,20 @@ export async function runApiBench(o: ApiBenchOptions): Promise<Figure[]> {
           row('bare GET 20 rows (prepared stmt)', 'bare read'),
           row('GET /users/{id}/appointments?limit=20', 'list small'),
           row(`same list, If-None-Match (${fmt(share304 * 100, 1)}% 304)`, 'list 304', [304]),
+          row('same list, page cache off (every read queries)', 'list nocache'),
           row(`availability (${fmt(o.small)} appts)`, 'availability small'),
-          row(`list (${fmt(o.large)} appts)`, 'list large'),
+          row(`list (${fmt(o.large)} appts, page cache off)`, 'list large'),
           row(`availability (${fmt(o.large)} appts)`, 'availability large'),
         ],
       ),
     );
-    const growth = (k: string) => g(`${k} large`).p99 / Math.max(1, g(`${k} small`).p99);
+    const growth = (k: string) =>
+      g(`${k} large`).p99 / Math.max(1, g(k === 'list' ? 'list nocache' : `${k} small`).p99);
     const figures: Figure[] = [
       aimed('list ÷ bare 20-row route (req/s)', g('list small').rps / bare.rps, 'x', '>= 0.7'),
       aimed('list revalidated (304) ÷ bare route', g('list 304').rps / bare.rps, 'x', '>= 1'),
+      { label: 'list, page cache off ÷ bare route', value: g('list nocache').rps / bare.rps, unit: 'x' },
+      { label: 'list, page cache off, CPU per request', value: g('list nocache').cpuUs, unit: 'µs' },
       aimed(`list p99 ${o.large} ÷ ${o.small} appts`, growth('list'), 'x', '<= 1.3'),
       aimed(`availability p99 ${o.large} ÷ ${o.small} appts`, growth('availability'), 'x', '<= 1.3'),
       { label: 'list req/s', value: g('list small').rps, unit: 'req/s' },
@@ -162,7 +176,7 @@ export async function runApiBench(o: ApiBenchOptions): Promise<Figure[]> {
       { label: 'bare read CPU per request', value: bare.cpuUs, unit: 'µs' },
       { label: 'list p99', value: g('list small').p99, unit: 'ms' },
       { label: 'bare read p99', value: bare.p99, unit: 'ms' },
-      { label: `list p99 @${o.small}`, value: g('list small').p99, unit: 'ms' },
+      { label: `list p99 @${o.small} (page cache off)`, value: g('list nocache').p99, unit: 'ms' },
       { label: `list p99 @${o.large}`, value: g('list large').p99, unit: 'ms' },
       { label: `availability p99 @${o.small}`, value: g('availability small').p99, unit: 'ms' },
       { label: `availability p99 @${o.large}`, value: g('availability large').p99, unit: 'ms' },

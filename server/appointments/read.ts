@@ -167,7 +167,8 @@ const LIST_SHAPE = 'list-1';
  * It covers everything the page is made of: the customer's change mark (any write to one of
  * their appointments, set by triggers), the catalog's (provider and service names, zones,
  * policies), the customer's name, the first start after `now` (an appointment that starts
- * moves from upcoming to history) and the request's own filter, limit and cursor. Read it
+ * moves from upcoming to history) and the request's own user, filter, limit and cursor
+ * (the user's id too: a mark is null until the first write after migration). Read it
  * before the page: a write that commits between the two reads leaves an older tag on a newer
  * body, which only costs the next request a 200, never a wrong 304. undefined when the user
  * does not exist.
@@ -189,7 +190,7 @@ export async function userListTag(
      FROM users u WHERE u.id = ?`,
   ).get(`user:${userId}`, userId, now, userId);
   if (!r) return undefined;
-  const parts = [LIST_SHAPE, r.name, r.mark, r.cat, r.next, filter, limit, cursor ?? ''];
+  const parts = [LIST_SHAPE, userId, r.name, r.mark, r.cat, r.next, filter, limit, cursor ?? ''];
   return createHash('sha256')
     .update(JSON.stringify(parts.map(String)))
     .digest('base64url')

@@ -129,4 +129,26 @@ describe('14. GET /users/{id}/appointments: a validator known before the query',
     });
     expect(theirs.statusCode).toBe(404);
   });
+
+  it('a page served from the page cache is the page the query builds, byte for byte; 0 MB turns it off', async () => {
+    const bodies: string[] = [];
+    for (const listCacheMb of [16, 0]) {
+      h = await makeHarness({ config: { listCacheMb } });
+      const slots = (await slotsOf(h, DAY)).timeslots;
+      await bookVia(h, slots[1].id);
+      await bookVia(h, slots[5].id);
+      const url = `/users/${h.ids.alice}/appointments`;
+      const first = await list(url);
+      const second = await list(url);
+      expect(second.body).toBe(first.body);
+      expect(second.headers['content-type']).toBe(first.headers['content-type']);
+      expect(first.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(first.json().items).toHaveLength(2);
+      // ids and times differ between harnesses; the shape does not
+      bodies.push(first.body.replace(/"[0-9a-f-]{36}"/g, '"id"').replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 't'));
+      await h.close();
+      h = undefined;
+    }
+    expect(bodies[0]).toBe(bodies[1]);
+  });
 });

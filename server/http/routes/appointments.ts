@@ -23,6 +23,7 @@ import {
   visibleAppointment,
   policyInput,
 } from '../../appointments/read.js';
+import { PageCache } from '../../appointments/page-cache.js';
 import { book, cancel, reschedule } from '../../appointments/write.js';
 import { auditForAppointment } from '../../audit/audit.js';
 import { quickAlternatives } from '../../availability/alternatives.js';
@@ -34,6 +35,7 @@ import { noneMatch } from '../caching.js';
 import { runMutation } from '../mutation.js';
 import { errors, etag, IdemHeaders, IdParams } from './appointment-schemas.js';
 
+const JSON_TYPE = 'application/json; charset=utf-8';
 const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 20 });
 
 export const appointmentRoutes =
@@ -41,6 +43,8 @@ export const appointmentRoutes =
   async (app) => {
     const all = ['admin', 'staff', 'support', 'user'] as const;
     const writers = ['admin', 'staff', 'user'] as const;
+    // the user list's pages by ETag (see PageCache): a repeated read costs the tag's statement
+    const pages = new PageCache(ctx.config.listCacheMb * 1024 * 1024);
 
     app.get(
       '/users/:userId/appointments',
@@ -70,11 +74,16 @@ export const appointmentRoutes =
         // the validator comes first and from the database (every process agrees on it); a
         // match is answered without reading the page
         const tag = await userListTag(ctx.db, userId, filter, limit, req.query.cursor, now);
-        if (tag) {
-          reply.header('etag', `"${tag}"`);
-          if (noneMatch(req.headers['if-none-match'], `"${tag}"`)) return reply.code(304).send();
+        if (!tag) return await listUserAppointments(ctx.db, userId, filter, limit, req.query.cursor, now);
+        reply.header('etag', `"${tag}"`);
+        if (noneMatch(req.headers['if-none-match'], `"${tag}"`)) return reply.code(304).send();
+        let body = pages.get(tag);
+        if (body === undefined) {
+          const page = await listUserAppointments(ctx.db, userId, filter, limit, req.query.cursor, now);
+          body = reply.serialize(page) as string;
+          pages.set(tag, body);
         }
-        return await listUserAppointments(ctx.db, userId, filter, limit, req.query.cursor, now);
+        return reply.type(JSON_TYPE).send(body);
       },
     );
 
