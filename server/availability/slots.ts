@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { TimeslotStatus } from '../../shared/schemas.js';
-import { MINUTE } from '../../shared/time.js';
+import { dayOf, daysBetween, MINUTE } from '../../shared/time.js';
 
 /**
  * Pure slot arithmetic. Nothing here reads the database or the clock: callers pass the
@@ -143,8 +143,6 @@ export function isBookableTime(start: number, svc: ServiceShape, now: number): b
 
 /** Whether `day` lies within the service's booking horizon as seen from `now` in `zone`. */
 export function dayInHorizon(day: string, zone: string, svc: ServiceShape, now: number): boolean {
-  const today = DateTime.fromMillis(now, { zone }).startOf('day');
-  const d = DateTime.fromISO(day, { zone }).startOf('day');
-  const diff = Math.round(d.diff(today, 'days').days);
+  const diff = daysBetween(dayOf(now, zone), day);
   return diff >= 0 && diff <= svc.maxAdvanceDays;
 }

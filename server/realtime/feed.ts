@@ -17,6 +17,9 @@ import { providerChannel, userChannel } from './protocol.js';
 
 export interface Publisher {
   publish(channel: string, event: string, data: unknown): void;
+  /** whether anyone here would receive a message on `channel` (the embedded hub knows; an
+   * external Pusher does not, so it has no such method and every message is sent) */
+  listening?(channel: string): boolean;
 }
 
 /** One slot's new state in a `timeslot.updated` message. */
@@ -68,6 +71,9 @@ export async function startFeed(ctx: FeedContext, pub: Publisher, opts: FeedOpti
     opts.windowMs ?? 250,
     (key, items) => {
       const [providerId, date] = key.split('|');
+      // nobody on the provider's channel: nothing to recompute (a client that subscribes
+      // later reads availability after subscribing, as Pusher clients do)
+      if (pub.listening && !pub.listening(providerChannel(providerId))) return;
       timeslotMessage(ctx, providerId, date, items).then(
         (msg) => {
           if (msg) pub.publish(providerChannel(providerId), 'timeslot.updated', msg);

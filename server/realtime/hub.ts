@@ -170,6 +170,10 @@ export class Hub {
     return this.channels.get(channel)?.size ?? 0;
   }
 
+  listening(channel: string): boolean {
+    return this.channels.has(channel);
+  }
+
   /** Closes every socket with 1001 (going away), stops timers; resolves once all sockets are gone. */
   async close(graceMs = 1000): Promise<void> {
     this.closing = true;
