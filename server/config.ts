@@ -28,6 +28,8 @@ export interface Config {
   maxHoldsPerUser: number;
   /** memory for serialised user-list pages by their ETag, per process, in MB; 0 = off */
   listCacheMb: number;
+  /** SQLite: transactions arriving together share one COMMIT (server/db/sqlite.ts) */
+  groupCommit: boolean;
   /** origins allowed by CORS; empty = CORS off */
   corsOrigins: string[];
   logLevel: string;
@@ -68,6 +70,7 @@ export const ENV_KEYS = {
   rateLimitStaff: 'APPT_RATE_LIMIT_STAFF',
   maxHoldsPerUser: 'APPT_MAX_HOLDS_PER_USER',
   listCacheMb: 'APPT_LIST_CACHE_MB',
+  groupCommit: 'APPT_GROUP_COMMIT',
   corsOrigins: 'APPT_CORS_ORIGINS',
   logLevel: 'APPT_LOG_LEVEL',
   workers: 'APPT_WORKERS',
@@ -91,6 +94,15 @@ function int(key: string, v: unknown, min: number, max: number): number {
   if (!Number.isInteger(n) || n < min || n > max)
     throw new ConfigError(key, `expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
   return n;
+}
+
+function onOff(key: string, v: unknown, fallback: boolean): boolean {
+  if (v === undefined || v === '') return fallback;
+  if (typeof v === 'boolean') return v;
+  const t = String(v).trim().toLowerCase();
+  if (['1', 'true', 'on', 'yes'].includes(t)) return true;
+  if (['0', 'false', 'off', 'no'].includes(t)) return false;
+  throw new ConfigError(key, `expected 1/0 (on/off, true/false), got ${JSON.stringify(v)}`);
 }
 
 function url(key: string, v: unknown): string | undefined {
@@ -219,6 +231,7 @@ export function loadConfig(
     rateLimitAuthFailures: int('rateLimitAuthFailures', merged.rateLimitAuthFailures ?? 100, 0, 1e9),
     maxHoldsPerUser: int(ENV_KEYS.maxHoldsPerUser, merged.maxHoldsPerUser ?? 2, 0, 1000),
     listCacheMb: int(ENV_KEYS.listCacheMb, merged.listCacheMb ?? 16, 0, 4096),
+    groupCommit: onOff(ENV_KEYS.groupCommit, merged.groupCommit, true),
     corsOrigins: origins(merged.corsOrigins),
     logLevel: level,
     demo: Boolean(merged.demo ?? false),

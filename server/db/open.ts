@@ -42,7 +42,7 @@ function connect(path: string, readonly: boolean): Sqlite {
  */
 export async function openDb(
   path: string,
-  opts: { migrate?: boolean; readonly?: boolean } = {},
+  opts: { migrate?: boolean; readonly?: boolean; groupCommit?: boolean } = {},
 ): Promise<Db> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const readonly = opts.readonly ?? false;
@@ -53,7 +53,7 @@ export async function openDb(
   const reader = path !== ':memory:' && !readonly ? connect(path, true) : undefined;
   // customer data: 0600 whatever the umask (SQLite gives a new -wal/-shm the database's mode)
   if (path !== ':memory:' && !readonly) for (const f of ['', '-wal', '-shm']) privateFile(path + f);
-  const db = new SqliteDb(sqlite, path, reader);
+  const db = new SqliteDb(sqlite, path, reader, { groupCommit: opts.groupCommit ?? false });
   if (opts.migrate !== false && !readonly) await moveUrlCredentials(db, Date.now());
   return db;
 }
@@ -78,10 +78,12 @@ export async function openPg(url: string, opts: { migrate?: boolean; max?: numbe
 
 /** The database a configuration names: PostgreSQL when APPT_DATABASE_URL is set, else the SQLite file. */
 export async function openDatabase(
-  c: { dbPath: string; databaseUrl?: string | undefined },
+  c: { dbPath: string; databaseUrl?: string | undefined; groupCommit?: boolean },
   opts: { migrate?: boolean } = {},
 ): Promise<Db> {
-  return c.databaseUrl ? openPg(c.databaseUrl, opts) : openDb(c.dbPath, opts);
+  return c.databaseUrl
+    ? openPg(c.databaseUrl, opts)
+    : openDb(c.dbPath, { ...opts, groupCommit: c.groupCommit ?? false });
 }
 
 /** The SQLite connection behind a database, for SQLite-only work (backup, pragmas, tests). */

@@ -103,7 +103,26 @@ class SqliteTx implements Tx {
  * `busy_timeout`). Reads outside a transaction go to a second, read-only connection, so they
  * never see another request's uncommitted statements (WAL: readers see the last commit).
  * An in-memory database has only one connection (tests).
+ *
+ * Group commit (`groupCommit`, on for the server's file database): with `synchronous=FULL`
+ * every COMMIT waits for the disk, and on a real disk that fsync is most of a write's cost.
+ * So the transactions that reach the writer within one turn of the event loop share one
+ * outer transaction and one COMMIT: each runs in a savepoint of its own (a failure rolls
+ * back that one alone and is answered at once), and none resolves — so no request is
+ * acknowledged — before the shared COMMIT has returned. If the COMMIT fails, every member
+ * fails with it and nothing of theirs is kept. The batch commits on the next `setImmediate`
+ * (after the requests already read from their sockets have run) or at `GROUP_MAX` members.
+ * Reads outside transactions stay on the reader connection, which sees only committed data.
  */
+const GROUP_MAX = 64;
+
+interface Batch {
+  members: number;
+  settled: Promise<void>;
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
 export class SqliteDb implements Db {
   readonly dialect = 'sqlite' as const;
   private readonly mutex = new Mutex();
@@ -111,15 +130,20 @@ export class SqliteDb implements Db {
   private readonly r: Statements;
   private readonly tx: SqliteTx;
   private closed = false;
+  private readonly group: boolean;
+  private batch: Batch | undefined;
 
   constructor(
     readonly sqlite: Sqlite,
     readonly path: string,
     reader?: Sqlite,
+    opts: { groupCommit?: boolean } = {},
   ) {
     this.w = new Statements(sqlite);
     this.r = reader ? new Statements(reader) : this.w;
     this.tx = new SqliteTx(this.w, path);
+    // only with a separate reader: on one connection reads would see a batch before it commits
+    this.group = Boolean(opts.groupCommit && reader);
   }
 
   /** The read-only connection (the writer for in-memory databases). */
@@ -137,6 +161,8 @@ export class SqliteDb implements Db {
   }
   /** A single statement outside a transaction still waits its turn for the writer. */
   async run(sql: string, params?: Params): Promise<RunResult> {
+    // with group commit a lone statement joins the batch (it must not ride on an open one)
+    if (this.group) return this.transaction(async (tx) => tx.run(sql, params));
     const release = await this.mutex.acquire();
     try {
       return this.w.run(sql, params);
@@ -146,6 +172,7 @@ export class SqliteDb implements Db {
   }
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+    if (this.group) return this.grouped(fn);
     const release = await this.mutex.acquire();
     try {
       this.sqlite.exec(opts.deferred ? 'BEGIN' : 'BEGIN IMMEDIATE');
@@ -159,6 +186,76 @@ export class SqliteDb implements Db {
       }
     } finally {
       release();
+    }
+  }
+
+  /** One member of a group commit (see the class comment). */
+  private async grouped<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const release = await this.mutex.acquire();
+    let batch: Batch;
+    let result: T;
+    try {
+      batch = this.batch ?? this.openBatch();
+      this.sqlite.exec('SAVEPOINT grp');
+      try {
+        result = await fn(this.tx);
+        this.sqlite.exec('RELEASE grp');
+      } catch (e) {
+        if (this.sqlite.inTransaction) {
+          this.sqlite.exec('ROLLBACK TO grp');
+          this.sqlite.exec('RELEASE grp');
+        } else if (this.batch === batch) {
+          // SQLite rolled the whole transaction back (I/O error, disk full): the batch is gone
+          this.batch = undefined;
+          batch.reject(e);
+        }
+        throw e;
+      }
+      batch.members++;
+      if (batch.members >= GROUP_MAX) this.commitBatch(batch);
+    } finally {
+      release();
+    }
+    await batch.settled;
+    return result;
+  }
+
+  private openBatch(): Batch {
+    this.sqlite.exec('BEGIN IMMEDIATE');
+    let resolve!: () => void;
+    let reject!: (e: unknown) => void;
+    const settled = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // a batch whose members all failed has nobody awaiting it
+    settled.catch(() => {});
+    const batch: Batch = { members: 0, settled, resolve, reject };
+    this.batch = batch;
+    setImmediate(() => {
+      void this.flush(batch);
+    });
+    return batch;
+  }
+
+  private async flush(batch: Batch): Promise<void> {
+    const release = await this.mutex.acquire();
+    try {
+      if (this.batch === batch) this.commitBatch(batch);
+    } finally {
+      release();
+    }
+  }
+
+  /** Called with the mutex held. */
+  private commitBatch(batch: Batch): void {
+    this.batch = undefined;
+    try {
+      this.sqlite.exec('COMMIT');
+      batch.resolve();
+    } catch (e) {
+      if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
+      batch.reject(e);
     }
   }
 
@@ -176,6 +273,7 @@ export class SqliteDb implements Db {
     this.closed = true;
     const release = await this.mutex.acquire();
     try {
+      if (this.batch) this.commitBatch(this.batch);
       if (this.r.conn !== this.sqlite && this.r.conn.open) this.r.conn.close();
       if (this.sqlite.open) {
         try {
@@ -195,6 +293,9 @@ export class SqliteDb implements Db {
   /** Synchronous close for exit paths that cannot wait (the file is consistent either way). */
   closeNow(): void {
     this.closed = true;
+    // an open batch is rolled back by the close: its members were never acknowledged
+    this.batch?.reject(new Error('the database was closed before the commit'));
+    this.batch = undefined;
     if (this.r.conn !== this.sqlite && this.r.conn.open) this.r.conn.close();
     if (this.sqlite.open) this.sqlite.close();
   }
