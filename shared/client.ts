@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import { setFlagsFromString } from 'node:v8';
 import type { Dispatcher, Pool } from 'undici';
 import type {
   Alternatives,
@@ -31,6 +30,7 @@ import type {
 } from './api-types.js';
 import type { Removed, UpdateProvider, UpdateService } from './catalog-types.js';
 import { ApiError, etagVersion, isOfflineCause, OfflineError, retryAfterMs } from './api-errors.js';
+import { OneShotHttp } from './one-shot-http.js';
 
 /**
  * The one typed API client used by the CLI and the TUI. It speaks undici directly; the
@@ -60,11 +60,10 @@ export interface ClientOptions {
   onWait?: (ms: number, why: 'rate_limited' | 'idempotency_in_flight') => void;
   userAgent?: string;
   /**
-   * A one-shot command (one or two requests, then exit). undici parses HTTP with llhttp
-   * compiled to WebAssembly; V8's optimising tier-up of that module runs on background
-   * threads that process exit waits for (+100–300 ms per command here). Baseline (Liftoff)
-   * code is plenty for a handful of responses, so one-shot commands ask for it alone.
-   * Long-lived users (TUI, bulk runs) leave it off.
+   * A one-shot command (one or two requests, then exit): it speaks Node's own `node:http`
+   * (shared/one-shot-http.ts), which loads in a fraction of undici's time and has no
+   * WebAssembly parser to compile. Long-lived users (TUI, bulk runs) leave it off and keep
+   * undici's pool.
    */
   oneShot?: boolean;
 }
@@ -100,6 +99,7 @@ export class ApiClient {
   channel: Channel;
   private pool: Pool | undefined;
   private requestFn: RequestFn | undefined;
+  private oneShotHttp: OneShotHttp | undefined;
   private readonly opts: ClientOptions;
 
   constructor(opts: ClientOptions) {
@@ -119,9 +119,24 @@ export class ApiClient {
     this.channel = opts.channel ?? 'cli';
   }
 
+  /** One request, on undici's pool or (one-shot commands) on node:http. */
+  private async send(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+  ): Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+    if (this.opts.oneShot) {
+      this.oneShotHttp ??= new OneShotHttp(this.origin, this.opts.timeoutMs ?? 30_000);
+      return await this.oneShotHttp.send(method, path, headers, body);
+    }
+    const { pool, request } = this.dispatcher();
+    const res = await request.call(pool, { method, path, headers, body });
+    return { statusCode: res.statusCode, headers: res.headers, text: await res.body.text() };
+  }
+
   private dispatcher(): { pool: Pool; request: RequestFn } {
     if (!this.pool || !this.requestFn) {
-      if (this.opts.oneShot) setFlagsFromString('--liftoff-only');
       const req = createRequire(import.meta.url);
       const PoolCtor = req('undici/lib/dispatcher/pool.js') as typeof Pool;
       this.requestFn = req('undici/lib/api/api-request.js') as RequestFn;
@@ -141,6 +156,8 @@ export class ApiClient {
   async close(): Promise<void> {
     const p = this.pool;
     this.pool = undefined;
+    this.oneShotHttp?.close();
+    this.oneShotHttp = undefined;
     if (p) await p.close().catch(() => undefined);
   }
 
@@ -175,15 +192,14 @@ export class ApiClient {
     const sleep = this.opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     const maxRetries = this.opts.maxRetries ?? 3;
     for (let attempt = 0; ; attempt++) {
-      const { pool, request } = this.dispatcher();
-      let res: Dispatcher.ResponseData;
+      let res: Awaited<ReturnType<ApiClient['send']>>;
       try {
-        res = await request.call(pool, { method, path: fullPath, headers, body });
+        res = await this.send(method, fullPath, headers, body);
       } catch (e) {
         if (isOfflineCause(e)) throw new OfflineError(this.baseUrl, e);
         throw e;
       }
-      const text = await res.body.text();
+      const text = res.text;
       const ctype = String(res.headers['content-type'] ?? '');
       let data: unknown = text;
       if (ctype.includes('json') && text) {

@@ -62,7 +62,9 @@ describe('/metrics', () => {
     const before = await scrape();
     expect(sample(before, 'appt_realtime', { figure: 'connections' })).toBe(0);
     const slots = (await slotsOf(h, DAY)).timeslots;
-    await hold(slots[0].id); // a timeslot.updated goes out on the provider channel
+    // a booking.confirmed goes out on the customer's channel (a provider's timeslot.updated
+    // is only computed while someone listens on that channel)
+    await bookVia(h, slots[0].id);
     await new Promise((r) => setTimeout(r, 50));
     const after = await scrape();
     expect(sample(after, 'appt_realtime', { figure: 'published' })).toBeGreaterThan(0);

@@ -170,6 +170,36 @@ describe('timeslot.updated coalescing', () => {
   });
 });
 
+describe('timeslot.updated only while someone listens', () => {
+  it('no subscriber on the provider channel: nothing is recomputed or sent; a subscriber gets the next change', async () => {
+    const { h, base } = await harness();
+    const slots = (await slotsOf(h, DAY)).timeslots;
+    const published = () => h.ctx.realtime.hub.stats().published;
+    const staff: Actor = { id: 'desk', type: 'staff', role: 'staff', channel: 'api' };
+    const holdSlot = (k: number) =>
+      write(h.ctx, async (w) =>
+        createReservation(
+          w.db,
+          w,
+          staff,
+          { providerId: h.ids.provider, serviceId: h.ids.service, timeslotId: slots[k].id },
+          90,
+        ),
+      );
+    const before = published();
+    await holdSlot(0);
+    await waitUntil(() => h.ctx.realtime.feed.pending() === 0);
+    await new Promise((res) => setTimeout(res, 50));
+    expect(published()).toBe(before);
+    const r = await rec({ server: base, token: h.tokens.staff, providerIds: [h.ids.provider] });
+    await r.subscribed(`provider.${h.ids.provider}.availability`);
+    await holdSlot(1);
+    const m = await r.next((e) => e.event === 'timeslot.updated');
+    expect((m.data as TimeslotUpdated).timeslotId).toBe(slots[1].id);
+    expect(published()).toBeGreaterThan(before);
+  });
+});
+
 describe('POST /realtime/auth', () => {
   const form = (socketId: string, channel: string) =>
     `socket_id=${encodeURIComponent(socketId)}&channel_name=${encodeURIComponent(channel)}`;

@@ -51,7 +51,7 @@ describe('cold start', () => {
       expect(has(mods, heavy), heavy).toBe(false);
   });
 
-  it('appt list --json loads undici but not the server, ink/react or conf', async () => {
+  it('appt list --json speaks node:http and loads neither undici nor the server, ink/react or conf', async () => {
     srv = await startServerProcess();
     const cat = await seedCatalog(srv.url, srv.adminToken);
     const { r, mods } = await loaded(['list', '--json'], {
@@ -60,8 +60,8 @@ describe('cold start', () => {
       APPT_TOKEN: cat.staff,
     });
     expect(r.exitCode, String(r.stderr)).toBe(0);
-    expect(has(mods, 'undici')).toBe(true);
-    for (const heavy of ['fastify', 'react', 'better-sqlite3', 'conf', 'ajv', 'pino', 'luxon'])
+    // one-shot commands use Node's own HTTP client (shared/one-shot-http.ts)
+    for (const heavy of ['undici', 'fastify', 'react', 'better-sqlite3', 'conf', 'ajv', 'pino', 'luxon'])
       expect(has(mods, heavy), heavy).toBe(false);
   });
 });
