@@ -87,7 +87,18 @@ export interface ApiResponse<T> {
   version: number | undefined;
   /** `idempotent-replayed: true`: the server answered from its idempotency store */
   replayed: boolean;
+  /** a GET revalidated with If-None-Match: the server answered 304 and this is the copy kept */
+  notModified?: boolean;
 }
+
+/** A GET answer kept by its ETag, so the next GET of the same URL can revalidate (304). */
+interface Validated {
+  etag: string;
+  text: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+/** URLs whose last answer is kept for revalidation, per client (the TUI polls a handful) */
+const VALIDATED_MAX = 200;
 
 type RequestFn = (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 
@@ -100,6 +111,7 @@ export class ApiClient {
   private pool: Pool | undefined;
   private requestFn: RequestFn | undefined;
   private oneShotHttp: OneShotHttp | undefined;
+  private readonly validated = new Map<string, Validated>();
   private readonly opts: ClientOptions;
 
   constructor(opts: ClientOptions) {
@@ -189,6 +201,14 @@ export class ApiClient {
       body = JSON.stringify(o.body);
       headers['content-type'] = 'application/json';
     }
+    // a GET of a URL answered before with an ETag revalidates: unchanged data costs a 304
+    // (the key holds the token: another identity never sees this one's copy)
+    const validateKey =
+      method === 'GET' && o.headers?.['if-none-match'] === undefined
+        ? `${this.token ?? ''} ${headers.accept} ${fullPath}`
+        : undefined;
+    const kept = validateKey ? this.validated.get(validateKey) : undefined;
+    if (kept) headers['if-none-match'] = kept.etag;
     const sleep = this.opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     const maxRetries = this.opts.maxRetries ?? 3;
     for (let attempt = 0; ; attempt++) {
@@ -199,6 +219,10 @@ export class ApiClient {
         if (isOfflineCause(e)) throw new OfflineError(this.baseUrl, e);
         throw e;
       }
+      const notModified = res.statusCode === 304 && kept !== undefined;
+      if (notModified)
+        res = { statusCode: 200, headers: { ...kept.headers, ...res.headers }, text: kept.text };
+      if (validateKey) this.keep(validateKey, res);
       const text = res.text;
       const ctype = String(res.headers['content-type'] ?? '');
       let data: unknown = text;
@@ -239,8 +263,22 @@ export class ApiClient {
         headers: res.headers,
         version: etagVersion(res.headers.etag),
         replayed: String(res.headers['idempotent-replayed'] ?? '') === 'true',
+        ...(notModified ? { notModified } : {}),
       };
     }
+  }
+
+  /** Keeps a 200 GET answer that has an ETag (least recently used out first); forgets the rest. */
+  private keep(
+    key: string,
+    res: { statusCode: number; headers: Record<string, string | string[] | undefined>; text: string },
+  ): void {
+    this.validated.delete(key);
+    const etag = res.headers.etag;
+    if (res.statusCode !== 200 || typeof etag !== 'string') return;
+    this.validated.set(key, { etag, text: res.text, headers: res.headers });
+    if (this.validated.size > VALIDATED_MAX)
+      this.validated.delete(this.validated.keys().next().value as string);
   }
 
   private async get<T>(path: string, query?: RequestOptions['query']): Promise<T> {
