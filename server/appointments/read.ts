@@ -133,14 +133,16 @@ function page(rows: AppointmentRow[], limit: number): AppointmentPage {
  * else (past, cancelled even if ahead, completed, no-show), newest first. Cursor = the last
  * row's (start, id), so pages stay stable while rows are added.
  */
-export async function listUserAppointments(
-  db: Db,
-  userId: string,
-  filter: 'upcoming' | 'history',
-  limit: number,
-  cursor: string | undefined,
-  now: number,
-): Promise<AppointmentPage> {
+export interface UserListQuery {
+  userId: string;
+  filter: 'upcoming' | 'history';
+  limit: number;
+  cursor: string | undefined;
+  now: number;
+}
+
+export async function listUserAppointments(db: Db, q: UserListQuery): Promise<AppointmentPage> {
+  const { userId, filter, limit, cursor, now } = q;
   const c = cursor ? decodeCursor(cursor) : undefined;
   if (filter === 'upcoming') {
     // SQLite: `+a.status` keeps the planner on (user_id, start_at): with ANALYZE statistics it
@@ -173,14 +175,8 @@ const LIST_SHAPE = 'list-1';
  * body, which only costs the next request a 200, never a wrong 304. undefined when the user
  * does not exist.
  */
-export async function userListTag(
-  db: Db,
-  userId: string,
-  filter: 'upcoming' | 'history',
-  limit: number,
-  cursor: string | undefined,
-  now: number,
-): Promise<string | undefined> {
+export async function userListTag(db: Db, q: UserListQuery): Promise<string | undefined> {
+  const { userId, filter, limit, cursor, now } = q;
   const r = await stmt<{ name: string; mark: unknown; cat: unknown; next: unknown }>(
     db,
     `SELECT u.name AS name,

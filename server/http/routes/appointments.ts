@@ -68,18 +68,22 @@ export const appointmentRoutes =
         const { userId } = req.params;
         if (req.principal!.role === 'user' && req.principal!.userId !== userId)
           throw new AppError('not_found', `user ${userId} not found`);
-        const filter = req.query.filter ?? 'upcoming';
-        const limit = req.query.limit ?? 20;
-        const now = ctx.clock.now();
+        const q = {
+          userId,
+          filter: req.query.filter ?? 'upcoming',
+          limit: req.query.limit ?? 20,
+          cursor: req.query.cursor,
+          now: ctx.clock.now(),
+        } as const;
         // the validator comes first and from the database (every process agrees on it); a
         // match is answered without reading the page
-        const tag = await userListTag(ctx.db, userId, filter, limit, req.query.cursor, now);
-        if (!tag) return await listUserAppointments(ctx.db, userId, filter, limit, req.query.cursor, now);
+        const tag = await userListTag(ctx.db, q);
+        if (!tag) return await listUserAppointments(ctx.db, q);
         reply.header('etag', `"${tag}"`);
         if (noneMatch(req.headers['if-none-match'], `"${tag}"`)) return reply.code(304).send();
         let body = pages.get(tag);
         if (body === undefined) {
-          const page = await listUserAppointments(ctx.db, userId, filter, limit, req.query.cursor, now);
+          const page = await listUserAppointments(ctx.db, q);
           body = reply.serialize(page) as string;
           pages.set(tag, body);
         }
