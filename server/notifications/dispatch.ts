@@ -214,7 +214,7 @@ export async function dispatchOutbox(
     db,
     `SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
   ).all(clock.now(), opts.limit ?? 500);
-  for (const { id } of due) {
+  const handle = async (id: string) => {
     const now = clock.now();
     try {
       const done = await db.transaction(async (tx) => {
@@ -258,7 +258,13 @@ export async function dispatchOutbox(
         );
       });
     }
-  }
+  };
+  // SQLite: every event's transaction is queued on the writer at once, in this order (its
+  // mutex is first come, first served), so the order is kept and group commit folds them
+  // into a few durable COMMITs instead of one per event. PostgreSQL runs transactions
+  // side by side, so there they go one after another to keep the order.
+  if (db.dialect === 'sqlite') await Promise.all(due.map(({ id }) => handle(id)));
+  else for (const { id } of due) await handle(id);
   return res;
 }
 
