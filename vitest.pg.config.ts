@@ -38,6 +38,8 @@ const exclude = [
   'test/e2e/cluster.test.ts',
   'test/e2e/nginx.test.ts',
   'test/e2e/backup-pg.test.ts',
+  // group commit is the SQLite writer's (PostgreSQL runs transactions side by side)
+  'server/db/group-commit.test.ts',
   // SQLite's page-level integrity check and a corrupted or unwritable SQLite file, and the
   // worker-thread check on a big SQLite file (checks-pg.test.ts is their PostgreSQL side)
   'server/ops/checks.test.ts',
@@ -45,6 +47,11 @@ const exclude = [
 
   // --- never open a database: they would only repeat the SQLite run ---
   'test/e2e/dist-contents.test.ts',
+  // pure units: day arithmetic, the page cache, the client's HTTP and revalidation against a bare server
+  'shared/time.test.ts',
+  'shared/one-shot-http.test.ts',
+  'shared/client-revalidate.test.ts',
+  'server/appointments/page-cache.test.ts',
   // CLI units against fakes (formatting, parsing, config, bulk plans, the offline queue's files)
   'cli/bulk-dry-run.test.ts',
   'cli/bulk-plan.test.ts',
