@@ -33,9 +33,10 @@ import { ApiError, etagVersion, isOfflineCause, OfflineError, retryAfterMs } fro
 import { OneShotHttp } from './one-shot-http.js';
 
 /**
- * The one typed API client used by the CLI and the TUI. It speaks undici directly; the
- * undici entry point loads every interceptor, mock and fetch module (~+65 ms), so the
- * pool and `request` are taken from their own files (~+20 ms) — cold start is benchmarked.
+ * The one typed API client used by the CLI and the TUI. Long-lived users (the TUI, bulk
+ * runs) speak undici directly; the undici entry point loads every interceptor, mock and
+ * fetch module (~+65 ms), so the pool and `request` are taken from their own files
+ * (~+20 ms). One-shot commands use node:http (`oneShot`) — cold start is benchmarked.
  */
 
 export type * from './api-types.js';
