@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import type { Dispatcher, Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import type {
   Alternatives,
   Appointment,
@@ -30,13 +29,12 @@ import type {
 } from './api-types.js';
 import type { Removed, UpdateProvider, UpdateService } from './catalog-types.js';
 import { ApiError, etagVersion, isOfflineCause, OfflineError, retryAfterMs } from './api-errors.js';
-import { OneShotHttp } from './one-shot-http.js';
+import { KeptAnswers, type RawResponse, Transport } from './transport.js';
 
 /**
- * The one typed API client used by the CLI and the TUI. Long-lived users (the TUI, bulk
- * runs) speak undici directly; the undici entry point loads every interceptor, mock and
- * fetch module (~+65 ms), so the pool and `request` are taken from their own files
- * (~+20 ms). One-shot commands use node:http (`oneShot`) — cold start is benchmarked.
+ * The one typed API client used by the CLI and the TUI: paths, headers, JSON, retries
+ * after 429 and in-flight keys, errors, revalidation. How bytes travel (undici's pool or
+ * node:http for one-shot commands) is shared/transport.ts.
  */
 
 export type * from './api-types.js';
@@ -92,27 +90,14 @@ export interface ApiResponse<T> {
   notModified?: boolean;
 }
 
-/** A GET answer kept by its ETag, so the next GET of the same URL can revalidate (304). */
-interface Validated {
-  etag: string;
-  text: string;
-  headers: Record<string, string | string[] | undefined>;
-}
-/** URLs whose last answer is kept for revalidation, per client (the TUI polls a handful) */
-const VALIDATED_MAX = 200;
-
-type RequestFn = (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
-
 export class ApiClient {
   readonly baseUrl: string;
   readonly origin: string;
   readonly prefix: string;
   token: string | undefined;
   channel: Channel;
-  private pool: Pool | undefined;
-  private requestFn: RequestFn | undefined;
-  private oneShotHttp: OneShotHttp | undefined;
-  private readonly validated = new Map<string, Validated>();
+  private readonly transport: Transport;
+  private readonly kept = new KeptAnswers();
   private readonly opts: ClientOptions;
 
   constructor(opts: ClientOptions) {
@@ -130,48 +115,12 @@ export class ApiClient {
     this.baseUrl = this.origin + this.prefix;
     this.token = opts.token;
     this.channel = opts.channel ?? 'cli';
-  }
-
-  /** One request, on undici's pool or (one-shot commands) on node:http. */
-  private async send(
-    method: Dispatcher.HttpMethod,
-    path: string,
-    headers: Record<string, string>,
-    body: string | undefined,
-  ): Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined>; text: string }> {
-    if (this.opts.oneShot) {
-      this.oneShotHttp ??= new OneShotHttp(this.origin, this.opts.timeoutMs ?? 30_000);
-      return await this.oneShotHttp.send(method, path, headers, body);
-    }
-    const { pool, request } = this.dispatcher();
-    const res = await request.call(pool, { method, path, headers, body });
-    return { statusCode: res.statusCode, headers: res.headers, text: await res.body.text() };
-  }
-
-  private dispatcher(): { pool: Pool; request: RequestFn } {
-    if (!this.pool || !this.requestFn) {
-      const req = createRequire(import.meta.url);
-      const PoolCtor = req('undici/lib/dispatcher/pool.js') as typeof Pool;
-      this.requestFn = req('undici/lib/api/api-request.js') as RequestFn;
-      const timeout = this.opts.timeoutMs ?? 30_000;
-      this.pool = new PoolCtor(this.origin, {
-        connections: this.opts.connections ?? 4,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-        connectTimeout: Math.min(timeout, 5_000),
-        keepAliveTimeout: 10_000,
-      });
-    }
-    return { pool: this.pool, request: this.requestFn };
+    this.transport = new Transport(this.origin, opts);
   }
 
   /** Closes kept-alive connections so the process can exit. */
   async close(): Promise<void> {
-    const p = this.pool;
-    this.pool = undefined;
-    this.oneShotHttp?.close();
-    this.oneShotHttp = undefined;
-    if (p) await p.close().catch(() => undefined);
+    await this.transport.close();
   }
 
   async request<T>(
@@ -208,14 +157,14 @@ export class ApiClient {
       method === 'GET' && o.headers?.['if-none-match'] === undefined
         ? `${this.token ?? ''} ${headers.accept} ${fullPath}`
         : undefined;
-    const kept = validateKey ? this.validated.get(validateKey) : undefined;
+    const kept = validateKey ? this.kept.get(validateKey) : undefined;
     if (kept) headers['if-none-match'] = kept.etag;
     const sleep = this.opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     const maxRetries = this.opts.maxRetries ?? 3;
     for (let attempt = 0; ; attempt++) {
-      let res: Awaited<ReturnType<ApiClient['send']>>;
+      let res: RawResponse;
       try {
-        res = await this.send(method, fullPath, headers, body);
+        res = await this.transport.send(method, fullPath, headers, body);
       } catch (e) {
         if (isOfflineCause(e)) throw new OfflineError(this.baseUrl, e);
         throw e;
@@ -223,7 +172,7 @@ export class ApiClient {
       const notModified = res.statusCode === 304 && kept !== undefined;
       if (notModified)
         res = { statusCode: 200, headers: { ...kept.headers, ...res.headers }, text: kept.text };
-      if (validateKey) this.keep(validateKey, res);
+      if (validateKey) this.kept.keep(validateKey, res);
       const text = res.text;
       const ctype = String(res.headers['content-type'] ?? '');
       let data: unknown = text;
@@ -267,19 +216,6 @@ export class ApiClient {
         ...(notModified ? { notModified } : {}),
       };
     }
-  }
-
-  /** Keeps a 200 GET answer that has an ETag (least recently used out first); forgets the rest. */
-  private keep(
-    key: string,
-    res: { statusCode: number; headers: Record<string, string | string[] | undefined>; text: string },
-  ): void {
-    this.validated.delete(key);
-    const etag = res.headers.etag;
-    if (res.statusCode !== 200 || typeof etag !== 'string') return;
-    this.validated.set(key, { etag, text: res.text, headers: res.headers });
-    if (this.validated.size > VALIDATED_MAX)
-      this.validated.delete(this.validated.keys().next().value as string);
   }
 
   private async get<T>(path: string, query?: RequestOptions['query']): Promise<T> {
