@@ -47,11 +47,11 @@ const exclude = [
 
   // --- never open a database: they would only repeat the SQLite run ---
   'test/e2e/dist-contents.test.ts',
-  // pure units: day arithmetic, the page cache, the client's HTTP and revalidation against a bare server
+  // pure units: day arithmetic, the bounded LRU, the client's HTTP and revalidation against a bare server
   'shared/time.test.ts',
   'shared/one-shot-http.test.ts',
   'shared/client-revalidate.test.ts',
-  'server/appointments/page-cache.test.ts',
+  'shared/lru.test.ts',
   // CLI units against fakes (formatting, parsing, config, bulk plans, the offline queue's files)
   'cli/bulk-dry-run.test.ts',
   'cli/bulk-plan.test.ts',

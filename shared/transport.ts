@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Dispatcher, Pool } from 'undici';
+import { BoundedLru } from './lru.js';
 import { OneShotHttp } from './one-shot-http.js';
 
 /** An HTTP answer as the client reads it: status, headers, the whole body as text. */
@@ -82,10 +83,10 @@ const KEPT_MAX = 200;
 /**
  * GET answers kept by their ETag, so the next GET of the same URL can send If-None-Match and
  * take a 304. Keyed by the caller (token, accept header, URL): another identity never sees
- * this one's copy. Least recently kept out first.
+ * this one's copy.
  */
 export class KeptAnswers {
-  private readonly kept = new Map<string, RawResponse & { etag: string }>();
+  private readonly kept = new BoundedLru<RawResponse & { etag: string }>(KEPT_MAX, () => 1);
 
   get(key: string): (RawResponse & { etag: string }) | undefined {
     return this.kept.get(key);
@@ -93,10 +94,8 @@ export class KeptAnswers {
 
   /** Keeps a 200 answer that has an ETag; forgets the key for anything else. */
   keep(key: string, res: RawResponse): void {
-    this.kept.delete(key);
     const etag = res.headers.etag;
-    if (res.statusCode !== 200 || typeof etag !== 'string') return;
-    this.kept.set(key, { ...res, etag });
-    if (this.kept.size > KEPT_MAX) this.kept.delete(this.kept.keys().next().value as string);
+    if (res.statusCode === 200 && typeof etag === 'string') this.kept.set(key, { ...res, etag });
+    else this.kept.delete(key);
   }
 }

@@ -13,6 +13,7 @@ import {
   CreateBooking,
   RescheduleBody,
 } from '../../../shared/schemas.js';
+import { BoundedLru } from '../../../shared/lru.js';
 import { addDays, isValidZone, parseDay, resolveDay, startOfDay } from '../../../shared/time.js';
 import {
   listUserAppointments,
@@ -23,7 +24,6 @@ import {
   visibleAppointment,
   policyInput,
 } from '../../appointments/read.js';
-import { PageCache } from '../../appointments/page-cache.js';
 import { book, cancel, reschedule } from '../../appointments/write.js';
 import { auditForAppointment } from '../../audit/audit.js';
 import { quickAlternatives } from '../../availability/alternatives.js';
@@ -43,8 +43,8 @@ export const appointmentRoutes =
   async (app) => {
     const all = ['admin', 'staff', 'support', 'user'] as const;
     const writers = ['admin', 'staff', 'user'] as const;
-    // the user list's pages by ETag (see PageCache): a repeated read costs the tag's statement
-    const pages = new PageCache(ctx.config.listCacheMb * 1024 * 1024);
+    // the user list's serialised pages by ETag: a repeated read costs the tag's statement
+    const pages = new BoundedLru<string>(ctx.config.listCacheMb * 1024 * 1024, (b) => b.length);
 
     app.get(
       '/users/:userId/appointments',
